@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
+
+
+@admin.register(Kecamatan)
+class KecamatanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Desa)
+class DesaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "kecamatan", "postal_code", "code_is_official"]
+    list_filter = ["kecamatan", "kind", "code_is_official"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["email", "full_name"]
+    autocomplete_fields = ["jurisdiction_desa", "jurisdiction_kecamatan"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Profile"), {"fields": ["full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["email", "password1", "password2", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]}),
+    ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit tables: visible to the system admin, never editable."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RecordChange)
+class RecordChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "registry", "record_id", "field", "source", "source_ref", "actor"]
+    list_filter = ["registry", "source"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ["accessed_at", "registry", "record_id", "purpose", "actor", "actor_label"]
+    list_filter = ["registry", "purpose"]

@@ -1,0 +1,306 @@
+"""The population registry: areas, accounts, families, permanent and non-permanent residents,
+and the append-only history of every change. Writes go through citizens.services only."""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens import choices
+from citizens.fields import EncryptedTextField
+
+
+class Kecamatan(models.Model):
+    code = models.CharField(_("code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("kecamatan")
+        verbose_name_plural = _("kecamatan")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Desa(models.Model):
+    """A desa or kelurahan. `code` is the 10-digit Kemendagri code (see docs/data-model.md)."""
+
+    kecamatan = models.ForeignKey(Kecamatan, on_delete=models.PROTECT, related_name="villages")
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    code_is_official = models.BooleanField(default=False)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(max_length=10, choices=choices.AreaKind.choices)
+    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("village")
+        verbose_name_plural = _("villages")
+        constraints = [
+            models.UniqueConstraint(fields=["kecamatan", "name"], name="desa_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.update(is_staff=True, is_superuser=True, role=choices.Role.SYSTEM_ADMIN)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A portal account. Officers carry a jurisdiction: a desa, a kecamatan, or (both empty)
+    the whole regency. Rules about what a role may do live in citizens.policy."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    role = models.CharField(
+        _("role"), max_length=20, choices=choices.Role.choices, default=choices.Role.CITIZEN
+    )
+    jurisdiction_desa = models.ForeignKey(
+        Desa, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    jurisdiction_kecamatan = models.ForeignKey(
+        Kecamatan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="user_jurisdiction_matches_role",
+                condition=(
+                    Q(
+                        role=choices.Role.OPERATOR_DESA,
+                        jurisdiction_desa__isnull=False,
+                        jurisdiction_kecamatan__isnull=True,
+                    )
+                    | Q(
+                        role=choices.Role.OFFICER_KECAMATAN,
+                        jurisdiction_desa__isnull=True,
+                        jurisdiction_kecamatan__isnull=False,
+                    )
+                    | (
+                        ~Q(role__in=[choices.Role.OPERATOR_DESA, choices.Role.OFFICER_KECAMATAN])
+                        & Q(jurisdiction_desa__isnull=True, jurisdiction_kecamatan__isnull=True)
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Family(models.Model):
+    """A household keyed by its KK number; the address of a permanent resident is the family's."""
+
+    kk_number = EncryptedTextField(_("KK number"))
+    kk_index = models.CharField(max_length=64, unique=True, editable=False)
+    desa = models.ForeignKey(Desa, on_delete=models.PROTECT, related_name="families")
+    address = EncryptedTextField(_("street address"))
+    rt = models.CharField(_("RT"), max_length=3)
+    rw = models.CharField(_("RW"), max_length=3)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("family")
+        verbose_name_plural = _("families")
+
+    def __str__(self) -> str:
+        return f"KK #{self.pk}"
+
+
+class Resident(models.Model):
+    """Biodata elements of form F-1.01 shared by permanent and non-permanent residents."""
+
+    nik = EncryptedTextField(_("NIK"))
+    nik_index = models.CharField(max_length=64, unique=True, editable=False)
+    full_name = EncryptedTextField(_("full name"))
+    birth_place = models.CharField(_("place of birth"), max_length=100)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.PositiveSmallIntegerField(_("sex"), choices=choices.Sex.choices)
+    blood_type = models.PositiveSmallIntegerField(
+        _("blood type"), choices=choices.BloodType.choices, default=choices.BloodType.UNKNOWN
+    )
+    religion = models.PositiveSmallIntegerField(_("religion"), choices=choices.Religion.choices)
+    marital_status = models.PositiveSmallIntegerField(
+        _("marital status"), choices=choices.MaritalStatus.choices
+    )
+    education = models.PositiveSmallIntegerField(
+        _("education"), choices=choices.Education.choices
+    )
+    occupation = models.PositiveSmallIntegerField(
+        _("occupation"), choices=choices.Occupation.choices
+    )
+    citizenship = models.PositiveSmallIntegerField(
+        _("citizenship"), choices=choices.Citizenship.choices, default=choices.Citizenship.WNI
+    )
+    disability = models.PositiveSmallIntegerField(
+        _("disability"), choices=choices.Disability.choices, default=choices.Disability.NONE
+    )
+    father_name = EncryptedTextField(_("father's name"), blank=True)
+    mother_name = EncryptedTextField(_("mother's name"), blank=True)
+    phone = EncryptedTextField(_("phone number"), blank=True)
+    life_status = models.CharField(
+        _("life status"),
+        max_length=12,
+        choices=choices.LifeStatus.choices,
+        default=choices.LifeStatus.ALIVE,
+    )
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
+class PermanentResident(Resident):
+    """Penduduk tetap: a member of a Purworejo family (KK)."""
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="members")
+    family_relation = models.PositiveSmallIntegerField(
+        _("relation in family"), choices=choices.FamilyRelation.choices
+    )
+
+    class Meta:
+        verbose_name = _("permanent resident")
+        verbose_name_plural = _("permanent residents")
+        indexes = [
+            models.Index(fields=["birth_date"], name="perm_birth_date"),
+            models.Index(fields=["life_status", "sex"], name="perm_status_sex"),
+        ]
+
+
+class NonPermanentResident(Resident):
+    """Penduduk non-permanen: registered by NIK (F-1.15) while staying in Purworejo."""
+
+    kk_number = EncryptedTextField(_("KK number (origin)"), blank=True)
+    origin_address = EncryptedTextField(_("origin address"))
+    origin_region_code = models.CharField(_("origin region code"), max_length=10)
+    domicile_desa = models.ForeignKey(
+        Desa, on_delete=models.PROTECT, related_name="non_permanent_residents"
+    )
+    domicile_address = EncryptedTextField(_("address in Purworejo"))
+    domicile_rt = models.CharField(_("RT"), max_length=3)
+    domicile_rw = models.CharField(_("RW"), max_length=3)
+    purpose = models.CharField(_("purpose of stay"), max_length=10, choices=choices.StayPurpose.choices)
+    host_institution = models.CharField(_("host institution"), max_length=200, blank=True)
+    registration_reference = models.CharField(
+        _("F-1.15 registration reference"), max_length=40, blank=True
+    )
+    start_date = models.DateField(_("start of stay"))
+    expected_end_date = models.DateField(_("expected end of stay"))
+
+    class Meta:
+        verbose_name = _("non-permanent resident")
+        verbose_name_plural = _("non-permanent residents")
+        constraints = [
+            models.CheckConstraint(
+                name="nonperm_period_ordered",
+                condition=Q(expected_end_date__gte=models.F("start_date")),
+            ),
+        ]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("This table is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("This table is append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once and never changed or removed through the application."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("This table is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("This table is append-only.")
+
+
+class RecordChange(AppendOnlyModel):
+    """One changed field of one registry record: who or what changed it, from what, to what,
+    when and why. Its id is also the cursor of the change feed read by stakeholders."""
+
+    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
+    record_id = models.BigIntegerField()
+    field = models.CharField(max_length=64)
+    old_value = EncryptedTextField(blank=True)
+    new_value = EncryptedTextField(blank=True)
+    source = models.CharField(max_length=16, choices=choices.ChangeSource.choices)
+    source_ref = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("record change")
+        verbose_name_plural = _("record changes")
+        indexes = [models.Index(fields=["registry", "record_id", "changed_at"], name="change_record")]
+        constraints = [
+            # A given source (submission, upload row, API call) changes a field once.
+            models.UniqueConstraint(
+                fields=["registry", "record_id", "field", "source", "source_ref"],
+                condition=~Q(source_ref=""),
+                name="change_once_per_source",
+            ),
+        ]
+
+
+class AccessLog(AppendOnlyModel):
+    """Every officer view of a full record and every institution read: shown to the citizen."""
+
+    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
+    record_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=20, choices=choices.AccessPurpose.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    accessed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["registry", "record_id", "accessed_at"], name="access_record")]

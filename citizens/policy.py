@@ -1,0 +1,51 @@
+"""Who may see or do what. Every view, selector and service asks here, so no URL bypasses it."""
+
+from django.db.models import Q
+
+from citizens.choices import Role
+from citizens.models import Desa, User
+
+OFFICER_ROLES = frozenset({Role.OPERATOR_DESA, Role.OFFICER_KECAMATAN, Role.VERIFIER, Role.HEAD})
+# Accounts that reach personal data in bulk must enrol a second factor.
+MFA_ROLES = OFFICER_ROLES | {Role.SYSTEM_ADMIN, Role.INSTITUTION_ADMIN}
+REGENCY_WIDE_ROLES = frozenset({Role.VERIFIER, Role.HEAD})
+
+
+def is_officer(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in OFFICER_ROLES
+
+
+def requires_mfa(user: User) -> bool:
+    return user.is_authenticated and (user.role in MFA_ROLES or user.is_staff or user.is_superuser)
+
+
+def can_use_admin(user: User) -> bool:
+    return user.is_active and user.is_staff and user.role == Role.SYSTEM_ADMIN
+
+
+def desa_filter(user: User, *, field: str = "desa") -> Q:
+    """A Q limiting rows whose desa (reached through `field`) lies in the user's jurisdiction.
+
+    Anyone who is not an officer gets a filter that matches nothing.
+    """
+    if not is_officer(user):
+        return Q(pk__in=[])
+    if user.role in REGENCY_WIDE_ROLES:
+        return Q()
+    if user.role == Role.OPERATOR_DESA and user.jurisdiction_desa_id:
+        return Q(**{f"{field}_id": user.jurisdiction_desa_id})
+    if user.role == Role.OFFICER_KECAMATAN and user.jurisdiction_kecamatan_id:
+        return Q(**{f"{field}__kecamatan_id": user.jurisdiction_kecamatan_id})
+    return Q(pk__in=[])
+
+
+def covers_desa(user: User, desa: Desa) -> bool:
+    if not is_officer(user):
+        return False
+    if user.role in REGENCY_WIDE_ROLES:
+        return True
+    if user.role == Role.OPERATOR_DESA:
+        return user.jurisdiction_desa_id == desa.pk
+    if user.role == Role.OFFICER_KECAMATAN:
+        return user.jurisdiction_kecamatan_id == desa.kecamatan_id
+    return False

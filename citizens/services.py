@@ -1,0 +1,359 @@
+"""The one writer of registry data. Submissions, imports and API calls all come through here, so
+validation, history (RecordChange) and change events are written in one place."""
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from citizens import crypto
+from citizens.choices import AccessPurpose, ChangeSource, LifeStatus, Registry
+from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
+from citizens.models import (
+    AccessLog,
+    Desa,
+    Family,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    Resident,
+    User,
+)
+from citizens.nik import validate_kk_number, validate_nik
+
+# Biodata a change may touch; identity keys (NIK, family) have their own services.
+RESIDENT_FIELDS = frozenset(
+    {
+        "full_name",
+        "birth_place",
+        "birth_date",
+        "sex",
+        "blood_type",
+        "religion",
+        "marital_status",
+        "education",
+        "occupation",
+        "citizenship",
+        "disability",
+        "father_name",
+        "mother_name",
+        "phone",
+        "life_status",
+        "death_date",
+    }
+)
+PERMANENT_FIELDS = RESIDENT_FIELDS | {"family_relation"}
+NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {
+    "kk_number",
+    "origin_address",
+    "origin_region_code",
+    "domicile_desa",
+    "domicile_address",
+    "domicile_rt",
+    "domicile_rw",
+    "purpose",
+    "host_institution",
+    "registration_reference",
+    "start_date",
+    "expected_end_date",
+}
+FAMILY_FIELDS = frozenset({"desa", "address", "rt", "rw"})
+
+
+def _registry_of(record: Resident | Family) -> Registry:
+    if isinstance(record, PermanentResident):
+        return Registry.PERMANENT
+    if isinstance(record, NonPermanentResident):
+        return Registry.NON_PERMANENT
+    return Registry.FAMILY
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    return str(value)
+
+
+def _ensure_nik_free(index: str) -> None:
+    if (
+        PermanentResident.objects.filter(nik_index=index).exists()
+        or NonPermanentResident.objects.filter(nik_index=index).exists()
+    ):
+        raise DuplicateNik()
+
+
+def _record_creation(
+    record: Resident | Family,
+    fields: Iterable[str],
+    *,
+    source: ChangeSource,
+    source_ref: str,
+    actor: User | None,
+    reason: str,
+) -> None:
+    now = timezone.now()
+    RecordChange.objects.bulk_create(
+        RecordChange(
+            registry=_registry_of(record),
+            record_id=record.pk,
+            field=name,
+            old_value="",
+            new_value=_as_text(getattr(record, name)),
+            source=source,
+            source_ref=source_ref,
+            actor=actor,
+            reason=reason,
+            changed_at=now,
+        )
+        for name in sorted(fields)
+    )
+
+
+@transaction.atomic
+def family_create(
+    *,
+    kk_number: str,
+    desa: Desa,
+    address: str,
+    rt: str,
+    rw: str,
+    source: ChangeSource,
+    source_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+) -> Family:
+    """Register a family (KK). The KK number must be new and structurally valid."""
+    kk_number = validate_kk_number(kk_number)
+    index = crypto.kk_index(kk_number)
+    if Family.objects.filter(kk_index=index).exists():
+        raise DuplicateKk()
+    family = Family(
+        kk_number=kk_number, kk_index=index, desa=desa, address=address, rt=rt, rw=rw
+    )
+    try:
+        with transaction.atomic():
+            family.save()
+    except IntegrityError as exc:
+        raise DuplicateKk() from exc
+    _record_creation(
+        family,
+        ["kk_number", *FAMILY_FIELDS],
+        source=source,
+        source_ref=source_ref,
+        actor=actor,
+        reason=reason,
+    )
+    return family
+
+
+def _resident_create(
+    model: type[Resident],
+    allowed: frozenset[str],
+    *,
+    nik: str,
+    data: Mapping[str, Any],
+    source: ChangeSource,
+    source_ref: str,
+    actor: User | None,
+    reason: str,
+    extra: Mapping[str, Any],
+) -> Resident:
+    unknown = set(data) - allowed
+    if unknown:
+        raise UnknownField(", ".join(sorted(unknown)))
+    nik = validate_nik(nik)
+    index = crypto.nik_index(nik)
+    _ensure_nik_free(index)
+    resident = model(nik=nik, nik_index=index, **data, **extra)
+    resident.full_clean(exclude=["nik_index"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError as exc:
+        raise DuplicateNik() from exc
+    _record_creation(
+        resident,
+        ["nik", *data, *extra],
+        source=source,
+        source_ref=source_ref,
+        actor=actor,
+        reason=reason,
+    )
+    return resident
+
+
+@transaction.atomic
+def permanent_resident_create(
+    *,
+    nik: str,
+    family: Family,
+    data: Mapping[str, Any],
+    source: ChangeSource,
+    source_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+) -> PermanentResident:
+    """Add a permanent resident to a family. Refuses a NIK already in either registry."""
+    resident = _resident_create(
+        PermanentResident,
+        PERMANENT_FIELDS,
+        nik=nik,
+        data=data,
+        source=source,
+        source_ref=source_ref,
+        actor=actor,
+        reason=reason,
+        extra={"family": family},
+    )
+    assert isinstance(resident, PermanentResident)
+    return resident
+
+
+@transaction.atomic
+def non_permanent_resident_create(
+    *,
+    nik: str,
+    data: Mapping[str, Any],
+    source: ChangeSource,
+    source_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+) -> NonPermanentResident:
+    """Register a non-permanent resident (F-1.15). Refuses a NIK already in either registry."""
+    resident = _resident_create(
+        NonPermanentResident,
+        NON_PERMANENT_FIELDS,
+        nik=nik,
+        data=data,
+        source=source,
+        source_ref=source_ref,
+        actor=actor,
+        reason=reason,
+        extra={},
+    )
+    assert isinstance(resident, NonPermanentResident)
+    return resident
+
+
+def _allowed_fields(record: Resident | Family) -> frozenset[str]:
+    if isinstance(record, PermanentResident):
+        return PERMANENT_FIELDS
+    if isinstance(record, NonPermanentResident):
+        return NON_PERMANENT_FIELDS
+    return FAMILY_FIELDS
+
+
+@transaction.atomic
+def record_update(
+    *,
+    record: Resident | Family,
+    changes: Mapping[str, Any],
+    source: ChangeSource,
+    source_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> list[RecordChange]:
+    """Apply field changes to a registry record and write one history row per changed field.
+
+    Unchanged values are skipped. The row is updated only if its version is still the one the
+    caller read (`expected_version`, default: the instance's), so two writers cannot silently
+    overwrite each other: the loser gets ConcurrentChange.
+    """
+    unknown = set(changes) - _allowed_fields(record)
+    if unknown:
+        raise UnknownField(", ".join(sorted(unknown)))
+    version = record.version if expected_version is None else expected_version
+    diff = {
+        name: (getattr(record, name), value)
+        for name, value in changes.items()
+        if _as_text(getattr(record, name)) != _as_text(value)
+    }
+    if not diff:
+        return []
+    for name, (_old, new) in diff.items():
+        setattr(record, name, new)
+    record.full_clean(
+        exclude=["nik_index", "kk_index"], validate_unique=False, validate_constraints=False
+    )
+    now = timezone.now()
+    updated = type(record).objects.filter(pk=record.pk, version=version).update(
+        **{name: new for name, (_old, new) in diff.items()},
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    if updated != 1:
+        raise ConcurrentChange()
+    record.version = version + 1
+    record.updated_at = now
+    return RecordChange.objects.bulk_create(
+        RecordChange(
+            registry=_registry_of(record),
+            record_id=record.pk,
+            field=name,
+            old_value=_as_text(old),
+            new_value=_as_text(new),
+            source=source,
+            source_ref=source_ref,
+            actor=actor,
+            reason=reason,
+            changed_at=now,
+        )
+        for name, (old, new) in sorted(diff.items())
+    )
+
+
+@transaction.atomic
+def resident_close(
+    *,
+    resident: Resident,
+    status: LifeStatus,
+    death_date: datetime.date | None = None,
+    source: ChangeSource,
+    source_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+) -> list[RecordChange]:
+    """Close a record (death, moved away, missing). Records are never deleted."""
+    changes: dict[str, Any] = {"life_status": status}
+    if status == LifeStatus.DEAD:
+        changes["death_date"] = death_date
+    history = record_update(
+        record=resident,
+        changes=changes,
+        source=source,
+        source_ref=source_ref,
+        actor=actor,
+        reason=reason,
+    )
+    type(resident).objects.filter(pk=resident.pk).update(closed_at=timezone.now())
+    return history
+
+
+def access_log_record(
+    *,
+    actor: User | None,
+    registry: Registry,
+    record_id: int,
+    purpose: AccessPurpose,
+    actor_label: str = "",
+    reason: str = "",
+) -> AccessLog:
+    """Append who looked at a record and why; the citizen sees this on their own page."""
+    if not actor_label and actor is not None:
+        actor_label = actor.get_role_display()
+    return AccessLog.objects.create(
+        registry=registry,
+        record_id=record_id,
+        actor=actor,
+        actor_label=actor_label,
+        purpose=purpose,
+        reason=reason,
+    )

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from citizens import views as citizen_views
+
+admin.site.site_header = "Portal Kependudukan Purworejo"
+# The admin login goes through allauth, so MFA and rate limits apply to it too.
+admin.site.login = citizen_views.admin_login_redirect
+
+urlpatterns = [
+    path("", citizen_views.home, name="home"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("akun/", include("allauth.urls")),
+    path("petugas/", citizen_views.officer_home, name="officer_home"),
+    path("petugas/penduduk/", include("citizens.urls")),
+    path("sehat/", citizen_views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("dev/hello/", citizen_views.hello, name="hello")]
