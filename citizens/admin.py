@@ -21,18 +21,40 @@ class DesaAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan", "is_active"]
+    list_display = [
+        "email",
+        "full_name",
+        "role",
+        "jurisdiction_desa",
+        "jurisdiction_kecamatan",
+        "is_active",
+    ]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "full_name"]
     autocomplete_fields = ["jurisdiction_desa", "jurisdiction_kecamatan"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]}),
+        (
+            _("Profile"),
+            {"fields": ["full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]},
+        ),
         (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["email", "password1", "password2", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "email",
+                    "password1",
+                    "password2",
+                    "role",
+                    "jurisdiction_desa",
+                    "jurisdiction_kecamatan",
+                ]
+            },
+        ),
     ]
 
 

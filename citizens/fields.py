@@ -14,7 +14,9 @@ class EncryptedTextField(models.TextField):
             return value
         return crypto.encrypt(str(value))
 
-    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: object, connection: object
+    ) -> str | None:
         if value is None or value == "":
             return value
         return crypto.decrypt(value)

@@ -149,9 +149,7 @@ class Resident(models.Model):
     marital_status = models.PositiveSmallIntegerField(
         _("marital status"), choices=choices.MaritalStatus.choices
     )
-    education = models.PositiveSmallIntegerField(
-        _("education"), choices=choices.Education.choices
-    )
+    education = models.PositiveSmallIntegerField(_("education"), choices=choices.Education.choices)
     occupation = models.PositiveSmallIntegerField(
         _("occupation"), choices=choices.Occupation.choices
     )
@@ -212,7 +210,9 @@ class NonPermanentResident(Resident):
     domicile_address = EncryptedTextField(_("address in Purworejo"))
     domicile_rt = models.CharField(_("RT"), max_length=3)
     domicile_rw = models.CharField(_("RW"), max_length=3)
-    purpose = models.CharField(_("purpose of stay"), max_length=10, choices=choices.StayPurpose.choices)
+    purpose = models.CharField(
+        _("purpose of stay"), max_length=10, choices=choices.StayPurpose.choices
+    )
     host_institution = models.CharField(_("host institution"), max_length=200, blank=True)
     registration_reference = models.CharField(
         _("F-1.15 registration reference"), max_length=40, blank=True
@@ -276,7 +276,9 @@ class RecordChange(AppendOnlyModel):
     class Meta:
         verbose_name = _("record change")
         verbose_name_plural = _("record changes")
-        indexes = [models.Index(fields=["registry", "record_id", "changed_at"], name="change_record")]
+        indexes = [
+            models.Index(fields=["registry", "record_id", "changed_at"], name="change_record")
+        ]
         constraints = [
             # A given source (submission, upload row, API call) changes a field once.
             models.UniqueConstraint(
@@ -285,6 +287,9 @@ class RecordChange(AppendOnlyModel):
                 name="change_once_per_source",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.registry}#{self.record_id}.{self.field}"
 
 
 class AccessLog(AppendOnlyModel):
@@ -303,4 +308,9 @@ class AccessLog(AppendOnlyModel):
     class Meta:
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
-        indexes = [models.Index(fields=["registry", "record_id", "accessed_at"], name="access_record")]
+        indexes = [
+            models.Index(fields=["registry", "record_id", "accessed_at"], name="access_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.registry}#{self.record_id}"

@@ -2,16 +2,19 @@
 validation, history (RecordChange) and change events are written in one place."""
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from allauth.mfa.models import Authenticator
+from django.apps import apps
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from citizens import crypto
 from citizens.choices import AccessPurpose, ChangeSource, LifeStatus, Registry
 from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
+from citizens.fields import EncryptedTextField
 from citizens.models import (
     AccessLog,
     Desa,
@@ -134,9 +137,7 @@ def family_create(
     index = crypto.kk_index(kk_number)
     if Family.objects.filter(kk_index=index).exists():
         raise DuplicateKk()
-    family = Family(
-        kk_number=kk_number, kk_index=index, desa=desa, address=address, rt=rt, rw=rw
-    )
+    family = Family(kk_number=kk_number, kk_index=index, desa=desa, address=address, rt=rt, rw=rw)
     try:
         with transaction.atomic():
             family.save()
@@ -284,10 +285,14 @@ def record_update(
         exclude=["nik_index", "kk_index"], validate_unique=False, validate_constraints=False
     )
     now = timezone.now()
-    updated = type(record).objects.filter(pk=record.pk, version=version).update(
-        **{name: new for name, (_old, new) in diff.items()},
-        version=F("version") + 1,
-        updated_at=now,
+    updated = (
+        type(record)
+        .objects.filter(pk=record.pk, version=version)
+        .update(
+            **{name: new for name, (_old, new) in diff.items()},
+            version=F("version") + 1,
+            updated_at=now,
+        )
     )
     if updated != 1:
         raise ConcurrentChange()
@@ -357,3 +362,48 @@ def access_log_record(
         purpose=purpose,
         reason=reason,
     )
+
+
+def _encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
+    found = []
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def encryption_keys_rotate(
+    *, batch_size: int = 2000, progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Re-encrypt every encrypted column (and allauth TOTP secrets) under the newest key.
+
+    Each batch is its own transaction, so a long run can be interrupted and started again:
+    values already under the newest key are simply encrypted once more.
+    """
+    counts: dict[str, int] = {}
+    for model, names in _encrypted_models():
+        label = model._meta.label
+        manager = model._base_manager  # bypasses the append-only guard: content is unchanged
+        last_pk = 0
+        done = 0
+        while True:
+            rows = list(
+                manager.filter(pk__gt=last_pk).order_by("pk").only("pk", *names)[:batch_size]
+            )
+            if not rows:
+                break
+            with transaction.atomic():
+                manager.bulk_update(rows, names, batch_size=500)
+            last_pk = rows[-1].pk
+            done += len(rows)
+            if progress:
+                progress(label, done)
+        counts[label] = done
+    done = 0
+    for authenticator in Authenticator.objects.filter(type=Authenticator.Type.TOTP):
+        authenticator.data["secret"] = crypto.rotate(authenticator.data["secret"])
+        authenticator.save(update_fields=["data"])
+        done += 1
+    counts["mfa.Authenticator"] = done
+    return counts

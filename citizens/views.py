@@ -79,5 +79,9 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "citizens/resident_detail.html",
-        {"resident": resident, "history": history, "warnings": selectors.nik_warnings_for(resident)},
+        {
+            "resident": resident,
+            "history": history,
+            "warnings": selectors.nik_warnings_for(resident),
+        },
     )

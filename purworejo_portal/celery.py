@@ -1,4 +1,4 @@
-"""Celery app. Configuration lives in settings (CELERY_*): late acks, JSON only, eager without Redis."""
+"""Celery app; configured from settings (CELERY_*): late acks, JSON only, eager without Redis."""
 
 import os
 

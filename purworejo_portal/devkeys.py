@@ -1,4 +1,4 @@
-"""Development-only secrets, generated once into an untracked file so nothing secret is committed."""
+"""Development-only secrets, generated once into an untracked file, never committed."""
 
 import base64
 import json

@@ -5,4 +5,4 @@ import os
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
 
-from purworejo_portal.settings.base import *  # noqa: E402, F403
+from purworejo_portal.settings.base import *  # noqa: F403

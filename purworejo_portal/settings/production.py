@@ -21,4 +21,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+MIDDLEWARE = [
+    *MIDDLEWARE[:1],  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]
+# SMTP from one URL, e.g. smtp+tls://user:password@mail.example.go.id:587
+_smtp = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _smtp["EMAIL_HOST"],
+            "port": _smtp["EMAIL_PORT"],
+            "username": _smtp["EMAIL_HOST_USER"],
+            "password": _smtp["EMAIL_HOST_PASSWORD"],
+            "use_tls": _smtp.get("EMAIL_USE_TLS", False),
+            "use_ssl": _smtp.get("EMAIL_USE_SSL", False),
+        },
+    }
+}

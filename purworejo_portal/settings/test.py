@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DEV_KEYS", "true")
 
-from purworejo_portal.settings.base import *  # noqa: E402, F403
+from purworejo_portal.settings.base import *  # noqa: F403
 from purworejo_portal.settings.base import BASE_DIR, DATABASES
 
 FIELD_ENCRYPTION_KEYS = [
@@ -13,7 +13,7 @@ FIELD_ENCRYPTION_KEYS = [
 BLIND_INDEX_KEY = "test-blind-index-key-not-secret"
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-private"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,0 +1,48 @@
+# Two commands set everything up: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6 needs Python >= 3.12: take the first interpreter that is new enough.
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 /root/.pyenv/versions/3.12*/bin/python3.12; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+RESIDENTS ?= 3000
+PYTEST_ARGS ?=
+ONLY ?=
+
+.PHONY: run test lint format bench messages install clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Compiles the translation catalogues with polib, so no system gettext is needed.
+messages: install
+	$(PY) -c "import glob, polib; [polib.pofile(p).save_as_mofile(p[:-3] + '.mo') for p in glob.glob('locale/*/LC_MESSAGES/*.po')]"
+
+run: messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_areas
+	$(PY) manage.py seed_demo --residents $(RESIDENTS) --seed 1
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: messages
+	$(PY) -m benchmarks $(if $(ONLY),--only $(ONLY),)
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 .pytest_cache

@@ -1,0 +1,69 @@
+"""The benchmarks, by name. Each is a generator of `BENCH <name> <value> <unit>` lines."""
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/purworejo_bench"
+)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="purworejo_portal.settings.local",
+        DATABASE_URL=BENCH_DATABASE_URL,
+        DEBUG="true",
+        **extra,
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def _manage(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def fresh_database() -> None:
+    """Drop and recreate the benchmark database, then migrate and load the areas."""
+    name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
+    server = BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", server, "-qc", sql], check=True, capture_output=True)
+    _manage("migrate", "--noinput")
+    _manage("load_areas")
+
+
+def bench_seed_demo() -> Iterator[str]:
+    residents = os.environ.get("BENCH_RESIDENTS", "770000")
+    fresh_database()
+    started = time.perf_counter()
+    out = _manage("seed_demo", "--residents", residents, "--seed", "1", "--no-accounts")
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    count = re.search(r"Seeded (\d+) residents", out)
+    yield f"BENCH seed_demo_residents {count.group(1) if count else 0} residents"
+    yield f"BENCH seed_demo_seconds {elapsed:.1f} s"
+    yield f"BENCH seed_demo_peak_rss_mb {peak:.0f} MB"
+
+
+BENCHMARKS: dict[str, Callable[[], Iterator[str]]] = {
+    "seed_demo": bench_seed_demo,
+}

@@ -1,0 +1,140 @@
+import os
+import shutil
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from citizens.choices import Role
+from citizens.models import Desa, Kecamatan
+from tests.factories import UserFactory
+
+REQUIRE_SYSTEM_TOOLS = bool(os.environ.get("REQUIRE_SYSTEM_TOOLS"))
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool; skip visibly without it, but fail in CI where it must exist."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"system tool '{name}' is not installed"
+        if REQUIRE_SYSTEM_TOOLS:
+            pytest.fail(message + " (CI must install it)")
+        pytest.skip(message)
+    return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    skip_worker = pytest.mark.skip(reason="needs Redis for a real Celery worker: set REDIS_URL")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            if REQUIRE_SYSTEM_TOOLS:
+                raise pytest.UsageError("CI must run PostgreSQL tests: DATABASE_URL is not PostgreSQL")
+            item.add_marker(skip_pg)
+        if "celery_worker" in item.keywords and not os.environ.get("REDIS_URL"):
+            if REQUIRE_SYSTEM_TOOLS:
+                raise pytest.UsageError("CI must run Celery worker tests: REDIS_URL is not set")
+            item.add_marker(skip_worker)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    """Every test database starts with the 16 kecamatan and 494 villages loaded."""
+    with django_db_blocker.unblock():
+        call_command("load_areas", verbosity=0)
+
+
+@pytest.fixture
+def kecamatan_purworejo(db) -> Kecamatan:  # noqa: ANN001
+    return Kecamatan.objects.get(code="330606")
+
+
+@pytest.fixture
+def desa(kecamatan_purworejo: Kecamatan) -> Desa:
+    return Desa.objects.filter(kecamatan=kecamatan_purworejo).order_by("code").first()
+
+
+@pytest.fixture
+def other_desa(kecamatan_purworejo: Kecamatan) -> Desa:
+    """A village in another kecamatan."""
+    return Desa.objects.exclude(kecamatan=kecamatan_purworejo).order_by("code").first()
+
+
+def _with_totp(user):  # noqa: ANN001, ANN202
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.fixture
+def citizen(db):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.CITIZEN)
+
+
+@pytest.fixture
+def operator_desa(desa):  # noqa: ANN001, ANN201
+    return _with_totp(UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=desa))
+
+
+@pytest.fixture
+def officer_kecamatan(kecamatan_purworejo):  # noqa: ANN001, ANN201
+    return _with_totp(
+        UserFactory(role=Role.OFFICER_KECAMATAN, jurisdiction_kecamatan=kecamatan_purworejo)
+    )
+
+
+@pytest.fixture
+def verifier(db):  # noqa: ANN001, ANN201
+    return _with_totp(UserFactory(role=Role.VERIFIER))
+
+
+@pytest.fixture
+def head(db):  # noqa: ANN001, ANN201
+    return _with_totp(UserFactory(role=Role.HEAD))
+
+
+@pytest.fixture
+def analyst(db):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.ANALYST)
+
+
+@pytest.fixture
+def system_admin(db):  # noqa: ANN001, ANN201
+    return _with_totp(
+        UserFactory(role=Role.SYSTEM_ADMIN, is_staff=True, is_superuser=True)
+    )
+
+
+@pytest.fixture
+def officer_without_totp(desa):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=desa)
+
+
+@pytest.fixture
+def verified_email():  # noqa: ANN201
+    def mark(user):  # noqa: ANN001, ANN202
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        return user
+
+    return mark
+
+
+@pytest.fixture
+def celery_worker_app(transactional_db):  # noqa: ANN001, ANN201
+    """A real Celery worker (threads, Redis broker) running the project's tasks."""
+    from celery.contrib.testing.worker import start_worker
+
+    from purworejo_portal.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
+        connection.close()

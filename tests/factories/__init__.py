@@ -1,0 +1,87 @@
+"""factory_boy factories. Registry rows are built through citizens.services, the one writer."""
+
+import datetime
+import itertools
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from citizens import services
+from citizens.choices import (
+    ChangeSource,
+    Education,
+    FamilyRelation,
+    MaritalStatus,
+    Occupation,
+    Religion,
+    Role,
+    Sex,
+)
+from citizens.models import Desa, Family, PermanentResident, User
+from citizens.nikgen import make_kk, make_nik
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+_serials = itertools.count(1)
+
+
+def next_nik(*, region: str = "330606", birth_date: datetime.date, sex: int) -> str:
+    return make_nik(region=region, birth_date=birth_date, sex=sex, serial=next(_serials) % 9999 + 1)
+
+
+def next_kk(*, region: str = "330606") -> str:
+    return make_kk(region=region, issued=datetime.date(2020, 1, 2), serial=next(_serials) % 9999 + 1)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Sequence(lambda n: f"Pengguna Uji {n}")
+    role = Role.CITIZEN
+    password = factory.LazyFunction(lambda: make_password(TEST_PASSWORD))
+
+
+def family_create(*, desa: Desa | None = None, address: str = "Jalan Uji No. 1") -> Family:
+    desa = desa or Desa.objects.filter(kecamatan__code="330606").order_by("code").first()
+    return services.family_create(
+        kk_number=next_kk(region=desa.kecamatan.code),
+        desa=desa,
+        address=address,
+        rt="001",
+        rw="002",
+        source=ChangeSource.OFFICER,
+    )
+
+
+def resident_create(
+    *,
+    family: Family | None = None,
+    full_name: str = "SITI UJI",
+    birth_date: datetime.date = datetime.date(1990, 5, 17),
+    sex: int = Sex.FEMALE,
+    relation: int = FamilyRelation.HEAD,
+    nik: str | None = None,
+    **data: object,
+) -> PermanentResident:
+    family = family or family_create()
+    values = {
+        "full_name": full_name,
+        "birth_place": "PURWOREJO",
+        "birth_date": birth_date,
+        "sex": sex,
+        "religion": Religion.ISLAM,
+        "marital_status": MaritalStatus.MARRIED_REGISTERED,
+        "education": Education.SENIOR_SECONDARY,
+        "occupation": Occupation.FARMER,
+        "family_relation": relation,
+        "father_name": "AYAH UJI",
+        "mother_name": "IBU UJI",
+        **data,
+    }
+    return services.permanent_resident_create(
+        nik=nik or next_nik(region=family.desa.kecamatan.code, birth_date=birth_date, sex=sex),
+        family=family,
+        data=values,
+        source=ChangeSource.OFFICER,
+    )
