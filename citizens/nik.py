@@ -19,6 +19,10 @@ from stdnum.id import nik as stdnum_nik
 from citizens import choices
 
 PURWOREJO_REGENCY = "3306"
+# Kemendagri province codes that stdnum's id/loc data lacks: Kalimantan Utara (formed 2012) and
+# the Papua provinces 92-96 (stdnum follows the older BPS numbering there). Without them, NIKs
+# issued in those provinces would be refused.
+_PROVINCES_MISSING_FROM_STDNUM = frozenset({"65", "92", "93", "95", "96"})
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?\s*[eE]\s*\+?\s*\d+\s*$")
 
 
@@ -39,19 +43,24 @@ class NikInfo:
         )
 
 
+def _has_non_ascii_digit(value: str) -> bool:
+    return any(char.isdigit() and not char.isascii() for char in value)
+
+
 def _clean(value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError(_("NIK must be written as 16 digits."), code="nik_format")
     if _SCIENTIFIC.match(value):
         raise ValidationError(
             _(
-                "This NIK was changed by a spreadsheet into scientific notation (e.g. 3.30601E+15). "
-                "Format the column as text and enter all 16 digits."
+                "This NIK was changed by a spreadsheet into scientific notation "
+                "(e.g. 3.30601E+15). Format the column as text and enter all 16 digits."
             ),
             code="nik_excel",
         )
+    # stdnum's compact() silently turns fullwidth and mathematical digits into ASCII ones.
     compact = stdnum_nik.compact(value)
-    if not compact.isascii() or not compact.isdigit():
+    if _has_non_ascii_digit(value) or not compact.isascii() or not compact.isdigit():
         raise ValidationError(_("NIK may contain digits only."), code="nik_format")
     if len(compact) != 16:
         raise ValidationError(
@@ -63,6 +72,13 @@ def _clean(value: object) -> str:
 
 
 def _region_known(code: str) -> bool:
+    """Whether the first two digits name a province.
+
+    Only the province is checked, as stdnum does: its regency list is older than the current
+    Kemendagri list, and refusing a real resident's NIK is worse than accepting a typo there.
+    """
+    if code[:2] in _PROVINCES_MISSING_FROM_STDNUM:
+        return True
     try:
         return bool(numdb.get("id/loc").info(code[:4])[0][1])
     except (IndexError, KeyError, StdnumError):
@@ -88,9 +104,7 @@ def parse_nik(value: object) -> NikInfo:
     if nik[12:] == "0000":
         raise ValidationError(_("The serial number of a NIK cannot be 0000."), code="nik_serial")
     if not _region_known(nik):
-        raise ValidationError(
-            _("The region code in this NIK does not exist."), code="nik_region"
-        )
+        raise ValidationError(_("The region code in this NIK does not exist."), code="nik_region")
     return NikInfo(
         nik=nik,
         region=nik[:6],
@@ -120,7 +134,7 @@ def nik_warnings(nik: str, *, birth_date: datetime.date, sex: int) -> list[str]:
 
 
 def validate_kk_number(value: object) -> str:
-    """A KK number is 16 digits whose first four name a known regency."""
+    """A KK number is 16 digits whose first two name a known province."""
     if not isinstance(value, str):
         raise ValidationError(_("KK number must be written as 16 digits."), code="kk_format")
     if _SCIENTIFIC.match(value):
@@ -132,7 +146,7 @@ def validate_kk_number(value: object) -> str:
             code="kk_excel",
         )
     compact = stdnum_nik.compact(value)
-    if not compact.isascii() or not compact.isdigit():
+    if _has_non_ascii_digit(value) or not compact.isascii() or not compact.isdigit():
         raise ValidationError(_("KK number may contain digits only."), code="kk_format")
     if len(compact) != 16:
         raise ValidationError(

@@ -388,12 +388,16 @@ def encryption_keys_rotate(
         last_pk = 0
         done = 0
         while True:
-            rows = list(
-                manager.filter(pk__gt=last_pk).order_by("pk").only("pk", *names)[:batch_size]
-            )
-            if not rows:
-                break
             with transaction.atomic():
+                # Locked, so an edit made meanwhile is not overwritten with the value read here.
+                rows = list(
+                    manager.select_for_update()
+                    .filter(pk__gt=last_pk)
+                    .order_by("pk")
+                    .only("pk", *names)[:batch_size]
+                )
+                if not rows:
+                    break
                 manager.bulk_update(rows, names, batch_size=500)
             last_pk = rows[-1].pk
             done += len(rows)

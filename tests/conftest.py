@@ -5,6 +5,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
@@ -33,7 +34,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SYSTEM_TOOLS:
-                raise pytest.UsageError("CI must run PostgreSQL tests: DATABASE_URL is not PostgreSQL")
+                raise pytest.UsageError(
+                    "CI must run PostgreSQL tests: DATABASE_URL is not PostgreSQL"
+                )
             item.add_marker(skip_pg)
         if "celery_worker" in item.keywords and not os.environ.get("REDIS_URL"):
             if REQUIRE_SYSTEM_TOOLS:
@@ -42,14 +45,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the 16 kecamatan and 494 villages loaded."""
     with django_db_blocker.unblock():
         call_command("load_areas", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _areas_present(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table; put the reference areas back for the next test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not (marker or transactional or "db" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if not Kecamatan.objects.exists():
+        call_command("load_areas", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits and other cached state must not leak from one test into the next."""
+    cache.clear()
+
+
 @pytest.fixture
-def kecamatan_purworejo(db) -> Kecamatan:  # noqa: ANN001
+def kecamatan_purworejo(db) -> Kecamatan:
     return Kecamatan.objects.get(code="330606")
 
 
@@ -64,58 +87,56 @@ def other_desa(kecamatan_purworejo: Kecamatan) -> Desa:
     return Desa.objects.exclude(kecamatan=kecamatan_purworejo).order_by("code").first()
 
 
-def _with_totp(user):  # noqa: ANN001, ANN202
+def _with_totp(user):
     TOTP.activate(user, generate_totp_secret())
     return user
 
 
 @pytest.fixture
-def citizen(db):  # noqa: ANN001, ANN201
+def citizen(db):
     return UserFactory(role=Role.CITIZEN)
 
 
 @pytest.fixture
-def operator_desa(desa):  # noqa: ANN001, ANN201
+def operator_desa(desa):
     return _with_totp(UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=desa))
 
 
 @pytest.fixture
-def officer_kecamatan(kecamatan_purworejo):  # noqa: ANN001, ANN201
+def officer_kecamatan(kecamatan_purworejo):
     return _with_totp(
         UserFactory(role=Role.OFFICER_KECAMATAN, jurisdiction_kecamatan=kecamatan_purworejo)
     )
 
 
 @pytest.fixture
-def verifier(db):  # noqa: ANN001, ANN201
+def verifier(db):
     return _with_totp(UserFactory(role=Role.VERIFIER))
 
 
 @pytest.fixture
-def head(db):  # noqa: ANN001, ANN201
+def head(db):
     return _with_totp(UserFactory(role=Role.HEAD))
 
 
 @pytest.fixture
-def analyst(db):  # noqa: ANN001, ANN201
+def analyst(db):
     return UserFactory(role=Role.ANALYST)
 
 
 @pytest.fixture
-def system_admin(db):  # noqa: ANN001, ANN201
-    return _with_totp(
-        UserFactory(role=Role.SYSTEM_ADMIN, is_staff=True, is_superuser=True)
-    )
+def system_admin(db):
+    return _with_totp(UserFactory(role=Role.SYSTEM_ADMIN, is_staff=True, is_superuser=True))
 
 
 @pytest.fixture
-def officer_without_totp(desa):  # noqa: ANN001, ANN201
+def officer_without_totp(desa):
     return UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=desa)
 
 
 @pytest.fixture
-def verified_email():  # noqa: ANN201
-    def mark(user):  # noqa: ANN001, ANN202
+def verified_email():
+    def mark(user):
         EmailAddress.objects.get_or_create(
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )
@@ -125,7 +146,7 @@ def verified_email():  # noqa: ANN201
 
 
 @pytest.fixture
-def celery_worker_app(transactional_db):  # noqa: ANN001, ANN201
+def celery_worker_app(transactional_db):
     """A real Celery worker (threads, Redis broker) running the project's tasks."""
     from celery.contrib.testing.worker import start_worker
 
@@ -133,7 +154,9 @@ def celery_worker_app(transactional_db):  # noqa: ANN001, ANN201
 
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, loglevel="WARNING"):
+        with start_worker(
+            app, pool="threads", concurrency=1, perform_ping_check=False, loglevel="WARNING"
+        ):
             yield app
     finally:
         app.conf.task_always_eager = True

@@ -22,7 +22,7 @@ def test_load_areas_twice_gives_16_kecamatan_and_494_villages() -> None:
     assert Desa.objects.count() == 494
 
 
-def test_seed_demo_builds_consistent_families_and_valid_niks(settings) -> None:  # noqa: ANN001
+def test_seed_demo_builds_consistent_families_and_valid_niks(settings) -> None:
     settings.DEBUG = True
     out = io.StringIO()
     call_command("seed_demo", residents=400, seed=7, stdout=out)
@@ -54,14 +54,14 @@ def test_seed_generator_is_reproducible_for_the_same_seed() -> None:
     assert sample(3) != sample(4)
 
 
-def test_seed_demo_leaves_an_existing_registry_alone(settings) -> None:  # noqa: ANN001
+def test_seed_demo_leaves_an_existing_registry_alone(settings) -> None:
     settings.DEBUG = True
     demo_population_seed(residents=50, seed=1)
     assert demo_population_seed(residents=50, seed=1).skipped
     assert PermanentResident.objects.count() == 50
 
 
-def test_seed_demo_creates_one_account_per_role_with_totp_for_officers(settings) -> None:  # noqa: ANN001
+def test_seed_demo_creates_one_account_per_role_with_totp_for_officers(settings) -> None:
     settings.DEBUG = True
     call_command("seed_demo", residents=30, seed=1, stdout=io.StringIO())
     call_command("seed_demo", residents=30, seed=1, stdout=io.StringIO())
@@ -71,13 +71,13 @@ def test_seed_demo_creates_one_account_per_role_with_totp_for_officers(settings)
         assert has_totp == policy.requires_mfa(user), user.email
 
 
-def test_seed_demo_refuses_when_debug_is_off(settings) -> None:  # noqa: ANN001
+def test_seed_demo_refuses_when_debug_is_off(settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("seed_demo", residents=10)
 
 
-def test_demo_totp_prints_a_code_that_allauth_accepts(settings) -> None:  # noqa: ANN001
+def test_demo_totp_prints_a_code_that_allauth_accepts(settings) -> None:
     settings.DEBUG = True
     call_command("seed_demo", residents=10, seed=1, stdout=io.StringIO())
     user = User.objects.get(role=Role.VERIFIER)
@@ -89,13 +89,13 @@ def test_demo_totp_prints_a_code_that_allauth_accepts(settings) -> None:  # noqa
     assert validate_totp_code(secret, code)
 
 
-def test_demo_totp_refuses_when_debug_is_off(settings) -> None:  # noqa: ANN001
+def test_demo_totp_refuses_when_debug_is_off(settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("demo_totp", "verifikator@demo.purworejo.test")
 
 
-def test_rotate_command_reports_rows(settings) -> None:  # noqa: ANN001
+def test_rotate_command_reports_rows(settings) -> None:
     settings.DEBUG = True
     call_command("seed_demo", residents=20, seed=1, stdout=io.StringIO())
     out = io.StringIO()

@@ -72,9 +72,9 @@ def test_blind_index_columns_are_unique_indexed() -> None:
     with connection.cursor() as cursor:
         for model, column in [(PermanentResident, "nik_index"), (Family, "kk_index")]:
             constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
-            assert any(
-                c["columns"] == [column] and c["unique"] for c in constraints.values()
-            ), f"{model.__name__}.{column} has no unique index"
+            assert any(c["columns"] == [column] and c["unique"] for c in constraints.values()), (
+                f"{model.__name__}.{column} has no unique index"
+            )
 
 
 @pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_encrypted_field_refuses_equality_lookup_when_filtered() -> None:
 
 def _raw_values(table: str, column: str) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")
         return [row[0] for row in cursor.fetchall()]
 
 

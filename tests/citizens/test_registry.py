@@ -11,7 +11,7 @@ from tests.factories import family_create, next_nik, resident_create
 pytestmark = pytest.mark.django_db
 
 
-def _non_permanent_data(desa) -> dict:  # noqa: ANN001
+def _non_permanent_data(desa) -> dict:
     return {
         "full_name": "MAHASISWA TAMU",
         "birth_place": "SLEMAN",
@@ -50,7 +50,7 @@ def test_duplicate_nik_is_refused_when_already_permanent() -> None:
         resident_create(nik=resident.nik)
 
 
-def test_duplicate_nik_is_refused_across_permanent_and_non_permanent_tables(desa) -> None:  # noqa: ANN001
+def test_duplicate_nik_is_refused_across_permanent_and_non_permanent_tables(desa) -> None:
     resident = resident_create()
     with pytest.raises(DuplicateNik):
         services.non_permanent_resident_create(
@@ -72,7 +72,7 @@ def test_duplicate_kk_is_refused() -> None:
         )
 
 
-def test_non_permanent_resident_is_stored_in_its_own_table(desa) -> None:  # noqa: ANN001
+def test_non_permanent_resident_is_stored_in_its_own_table(desa) -> None:
     nik = next_nik(region="340401", birth_date=datetime.date(2004, 3, 9), sex=Sex.MALE)
     resident = services.non_permanent_resident_create(
         nik=nik, data=_non_permanent_data(desa), source=ChangeSource.API
@@ -82,7 +82,7 @@ def test_non_permanent_resident_is_stored_in_its_own_table(desa) -> None:  # noq
     assert RecordChange.objects.filter(registry=Registry.NON_PERMANENT, field="nik").exists()
 
 
-def test_update_writes_old_and_new_value_when_a_field_changes(verifier) -> None:  # noqa: ANN001
+def test_update_writes_old_and_new_value_when_a_field_changes(verifier) -> None:
     resident = resident_create(education=Education.SENIOR_SECONDARY)
     changes = services.record_update(
         record=resident,
@@ -104,9 +104,12 @@ def test_update_writes_old_and_new_value_when_a_field_changes(verifier) -> None:
 
 def test_update_writes_nothing_when_values_are_unchanged() -> None:
     resident = resident_create()
-    assert services.record_update(
-        record=resident, changes={"full_name": "SITI UJI"}, source=ChangeSource.OFFICER
-    ) == []
+    assert (
+        services.record_update(
+            record=resident, changes={"full_name": "SITI UJI"}, source=ChangeSource.OFFICER
+        )
+        == []
+    )
     resident.refresh_from_db()
     assert resident.version == 1
 
@@ -166,7 +169,10 @@ def test_history_is_append_only_when_the_application_tries_to_change_it() -> Non
 def test_same_source_cannot_apply_the_same_field_twice() -> None:
     resident = resident_create()
     services.record_update(
-        record=resident, changes={"blood_type": 1}, source=ChangeSource.IMPORT_ROW, source_ref="U1:7"
+        record=resident,
+        changes={"blood_type": 1},
+        source=ChangeSource.IMPORT_ROW,
+        source_ref="U1:7",
     )
     from django.db import IntegrityError
 

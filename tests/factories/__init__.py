@@ -29,7 +29,9 @@ def next_nik(*, region: str = "330606", birth_date: datetime.date, sex: int) -> 
 
 
 def next_kk(*, region: str = "330606") -> str:
-    return make_kk(region=region, issued=datetime.date(2020, 1, 2), serial=next(_serials) % 9999 + 1)
+    return make_kk(
+        region=region, issued=datetime.date(2020, 1, 2), serial=next(_serials) % 9999 + 1
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,7 @@ from tests.factories import resident_create
 
 
 @pytest.mark.celery_worker
-def test_real_worker_rotates_keys_when_the_task_is_queued(celery_worker_app, settings) -> None:  # noqa: ANN001
+def test_real_worker_rotates_keys_when_the_task_is_queued(celery_worker_app, settings) -> None:
     old = settings.FIELD_ENCRYPTION_KEYS[0]
     resident = resident_create(full_name="ROTASI LEWAT WORKER")
     new_key = Fernet.generate_key().decode()

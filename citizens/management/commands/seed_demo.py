@@ -41,9 +41,7 @@ class Command(BaseCommand):
             return
         accounts = demo_accounts_ensure()
         self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for account in accounts:
             extra = f" [{account.jurisdiction}]" if account.jurisdiction else ""
             totp = "  TOTP: python manage.py demo_totp " + account.email if account.totp else ""
