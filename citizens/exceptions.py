@@ -26,3 +26,7 @@ class ConcurrentChange(RegistryError):
 
 class UnknownField(RegistryError):
     message = _("This field cannot be changed here.")
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = sorted(fields)
+        super().__init__()

@@ -27,11 +27,13 @@ class Kecamatan(models.Model):
 class Desa(models.Model):
     """A desa or kelurahan. `code` is the 10-digit Kemendagri code (see docs/data-model.md)."""
 
-    kecamatan = models.ForeignKey(Kecamatan, on_delete=models.PROTECT, related_name="villages")
+    kecamatan = models.ForeignKey(
+        Kecamatan, on_delete=models.PROTECT, related_name="villages", verbose_name=_("kecamatan")
+    )
     code = models.CharField(_("code"), max_length=10, unique=True)
-    code_is_official = models.BooleanField(default=False)
+    code_is_official = models.BooleanField(_("official code"), default=False)
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(max_length=10, choices=choices.AreaKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=choices.AreaKind.choices)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
 
     class Meta:
@@ -73,10 +75,20 @@ class User(AbstractUser):
         _("role"), max_length=20, choices=choices.Role.choices, default=choices.Role.CITIZEN
     )
     jurisdiction_desa = models.ForeignKey(
-        Desa, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Desa,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("jurisdiction: village"),
     )
     jurisdiction_kecamatan = models.ForeignKey(
-        Kecamatan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Kecamatan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("jurisdiction: kecamatan"),
     )
 
     USERNAME_FIELD = "email"
@@ -117,7 +129,9 @@ class Family(models.Model):
 
     kk_number = EncryptedTextField(_("KK number"))
     kk_index = models.CharField(max_length=64, unique=True, editable=False)
-    desa = models.ForeignKey(Desa, on_delete=models.PROTECT, related_name="families")
+    desa = models.ForeignKey(
+        Desa, on_delete=models.PROTECT, related_name="families", verbose_name=_("village")
+    )
     address = EncryptedTextField(_("street address"))
     rt = models.CharField(_("RT"), max_length=3)
     rw = models.CharField(_("RW"), max_length=3)
@@ -184,7 +198,9 @@ class Resident(models.Model):
 class PermanentResident(Resident):
     """Penduduk tetap: a member of a Purworejo family (KK)."""
 
-    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="members")
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, related_name="members", verbose_name=_("family")
+    )
     family_relation = models.PositiveSmallIntegerField(
         _("relation in family"), choices=choices.FamilyRelation.choices
     )
@@ -205,7 +221,10 @@ class NonPermanentResident(Resident):
     origin_address = EncryptedTextField(_("origin address"))
     origin_region_code = models.CharField(_("origin region code"), max_length=10)
     domicile_desa = models.ForeignKey(
-        Desa, on_delete=models.PROTECT, related_name="non_permanent_residents"
+        Desa,
+        on_delete=models.PROTECT,
+        related_name="non_permanent_residents",
+        verbose_name=_("village of domicile"),
     )
     domicile_address = EncryptedTextField(_("address in Purworejo"))
     domicile_rt = models.CharField(_("RT"), max_length=3)
@@ -260,18 +279,23 @@ class RecordChange(AppendOnlyModel):
     """One changed field of one registry record: who or what changed it, from what, to what,
     when and why. Its id is also the cursor of the change feed read by stakeholders."""
 
-    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
-    record_id = models.BigIntegerField()
-    field = models.CharField(max_length=64)
-    old_value = EncryptedTextField(blank=True)
-    new_value = EncryptedTextField(blank=True)
-    source = models.CharField(max_length=16, choices=choices.ChangeSource.choices)
-    source_ref = models.CharField(max_length=64, blank=True)
+    registry = models.CharField(_("registry"), max_length=16, choices=choices.Registry.choices)
+    record_id = models.BigIntegerField(_("record"))
+    field = models.CharField(_("field"), max_length=64)
+    old_value = EncryptedTextField(_("old value"), blank=True)
+    new_value = EncryptedTextField(_("new value"), blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=choices.ChangeSource.choices)
+    source_ref = models.CharField(_("source reference"), max_length=64, blank=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
     )
-    reason = models.CharField(max_length=300, blank=True)
-    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("record change")
@@ -295,15 +319,20 @@ class RecordChange(AppendOnlyModel):
 class AccessLog(AppendOnlyModel):
     """Every officer view of a full record and every institution read: shown to the citizen."""
 
-    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
-    record_id = models.BigIntegerField()
+    registry = models.CharField(_("registry"), max_length=16, choices=choices.Registry.choices)
+    record_id = models.BigIntegerField(_("record"))
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
     )
-    actor_label = models.CharField(max_length=200, blank=True)
-    purpose = models.CharField(max_length=20, choices=choices.AccessPurpose.choices)
-    reason = models.CharField(max_length=300, blank=True)
-    accessed_at = models.DateTimeField(default=timezone.now)
+    actor_label = models.CharField(_("office or institution"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=choices.AccessPurpose.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    accessed_at = models.DateTimeField(_("accessed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -7,6 +7,7 @@ warnings (`nik_warnings`) for officers and the data-quality report, never refusa
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -77,10 +78,16 @@ def _region_known(code: str) -> bool:
     Only the province is checked, as stdnum does: its regency list is older than the current
     Kemendagri list, and refusing a real resident's NIK is worse than accepting a typo there.
     """
-    if code[:2] in _PROVINCES_MISSING_FROM_STDNUM:
+    return _province_known(code[:2])
+
+
+@functools.cache
+def _province_known(province: str) -> bool:
+    # Cached: the numdb lookup dominates bulk validation (imports, seeding).
+    if province in _PROVINCES_MISSING_FROM_STDNUM:
         return True
     try:
-        return bool(numdb.get("id/loc").info(code[:4])[0][1])
+        return bool(numdb.get("id/loc").info(province)[0][1])
     except (IndexError, KeyError, StdnumError):
         return False
 

@@ -1,9 +1,11 @@
 """Reads of the registry that matter: scoped by citizens.policy, cheap in queries."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
 from citizens import crypto, policy
-from citizens.models import NonPermanentResident, PermanentResident, RecordChange, User
+from citizens.choices import Registry
+from citizens.models import Family, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import nik_warnings, validate_nik
 
 
@@ -33,12 +35,27 @@ def permanent_residents_for_officer(user: User) -> QuerySet[PermanentResident]:
     )
 
 
-def record_history(*, registry: str, record_id: int) -> QuerySet[RecordChange]:
-    return (
+_REGISTRY_MODELS = {
+    Registry.PERMANENT: PermanentResident,
+    Registry.NON_PERMANENT: NonPermanentResident,
+    Registry.FAMILY: Family,
+}
+
+
+def record_history(*, registry: str, record_id: int, limit: int = 50) -> list[RecordChange]:
+    """Newest changes first, each with `field_label`: the field's name in the user's language."""
+    model = _REGISTRY_MODELS[Registry(registry)]
+    changes = list(
         RecordChange.objects.filter(registry=registry, record_id=record_id)
         .select_related("actor")
-        .order_by("-changed_at", "-pk")
+        .order_by("-changed_at", "-pk")[:limit]
     )
+    for change in changes:
+        try:
+            change.field_label = model._meta.get_field(change.field).verbose_name
+        except FieldDoesNotExist:
+            change.field_label = change.field
+    return changes
 
 
 def nik_warnings_for(resident: PermanentResident | NonPermanentResident) -> list[str]:

@@ -168,7 +168,7 @@ def _resident_create(
 ) -> Resident:
     unknown = set(data) - allowed
     if unknown:
-        raise UnknownField(", ".join(sorted(unknown)))
+        raise UnknownField(sorted(unknown))
     nik = validate_nik(nik)
     index = crypto.nik_index(nik)
     _ensure_nik_free(index)
@@ -270,7 +270,7 @@ def record_update(
     """
     unknown = set(changes) - _allowed_fields(record)
     if unknown:
-        raise UnknownField(", ".join(sorted(unknown)))
+        raise UnknownField(sorted(unknown))
     version = record.version if expected_version is None else expected_version
     diff = {
         name: (getattr(record, name), value)

@@ -75,7 +75,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         record_id=resident.pk,
         purpose=AccessPurpose.OFFICER_VIEW,
     )
-    history = selectors.record_history(registry=Registry.PERMANENT, record_id=resident.pk)[:50]
+    history = selectors.record_history(registry=Registry.PERMANENT, record_id=resident.pk)
     return render(
         request,
         "citizens/resident_detail.html",

@@ -166,3 +166,15 @@ def test_home_and_login_pages_load_in_indonesian_by_default(client) -> None:
     response = client.get(reverse("account_login"))
     assert response.status_code == 200
     assert 'lang="id"' in response.text
+
+
+def test_pages_stay_indonesian_when_the_browser_prefers_english(client) -> None:
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="id"' in response.text
+    assert response["Content-Language"] == "id"
+
+
+def test_language_switcher_choice_is_respected(client) -> None:
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("home"))
+    assert 'lang="en"' in response.text

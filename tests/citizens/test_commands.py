@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from citizens import policy
 from citizens.choices import FamilyRelation, Role, Sex
-from citizens.demo import _generator, demo_population_seed
+from citizens.demo import _generator, _villages, demo_population_seed
 from citizens.models import Desa, Family, Kecamatan, NonPermanentResident, PermanentResident, User
 from citizens.nik import parse_nik
 
@@ -47,7 +47,7 @@ def test_seed_generator_is_reproducible_for_the_same_seed() -> None:
     names = dict(Kecamatan.objects.values_list("code", "name"))
 
     def sample(seed: int) -> list[str]:
-        gen = _generator(seed)
+        gen = _generator(seed, _villages())
         return [m.nik + m.full_name for _ in range(20) for m in gen.family(names)[1]]
 
     assert sample(3) == sample(3)

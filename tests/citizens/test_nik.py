@@ -115,9 +115,10 @@ def test_parse_nik_refuses_with_nik_length_when_digit_count_is_not_16(nik: str) 
 
 
 def test_length_error_reports_digit_count_when_nik_is_15_digits() -> None:
-    with pytest.raises(ValidationError) as excinfo, translation.override("en"):
-        parse_nik("330601120890000")
-    assert excinfo.value.messages == ["NIK must be exactly 16 digits (15 given)."]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as excinfo:
+            parse_nik("330601120890000")
+        assert excinfo.value.messages == ["NIK must be exactly 16 digits (15 given)."]
 
 
 @pytest.mark.parametrize(

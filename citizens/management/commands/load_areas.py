@@ -27,7 +27,8 @@ class Command(BaseCommand):
         try:
             result = areas_load(rows=areas_read_csv(path))
         except InvalidAreaData as exc:
-            raise CommandError(f"{path}: {exc.message} {_('Nothing was changed.')}") from exc
+            unchanged = _("Nothing was changed.")
+            raise CommandError(f"{path}: {exc.message} {unchanged}") from exc
         if verbosity >= 1:
             self.stdout.write(
                 f"Kecamatan: {result.kecamatan_created} created, {result.kecamatan_updated} "
