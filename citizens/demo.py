@@ -461,6 +461,8 @@ def demo_population_seed(
     villages = _villages()
     if workers is None:
         workers = (os.cpu_count() or 1) if connection.vendor == "postgresql" else 1
+    if connection.in_atomic_block:
+        workers = 1  # other processes could not see this transaction's uncommitted rows
     shards = _shards(villages, residents, seed, max(1, min(workers, 16)), chunk_size)
     if len(shards) == 1:
         counts = [_seed_shard(shards[0])]

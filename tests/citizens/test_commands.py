@@ -104,3 +104,15 @@ def test_rotate_command_reports_rows(settings) -> None:
     # TOTP secrets are encrypted by the MFA adapter and still work after rotation.
     secret = Authenticator.objects.filter(type="totp").first().data["secret"]
     assert decrypt(secret)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_splits_work_over_processes_by_kecamatan_when_on_postgres() -> None:
+    result = demo_population_seed(residents=600, seed=5, workers=2)
+    assert result.residents == PermanentResident.objects.count() == 600
+    assert result.families == Family.objects.count()
+    # Both shards wrote rows, and every village kept its own kecamatan's NIK region.
+    regions = {parse_nik(r.nik).region for r in PermanentResident.objects.all()}
+    assert len({code for code in regions if code.startswith("3306")}) == 16
+    assert NonPermanentResident.objects.count() >= 20
