@@ -343,3 +343,73 @@ class AccessLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.registry}#{self.record_id}"
+
+
+class ResidentLink(models.Model):
+    """An account proven to belong to one resident (permanent or non-permanent).
+
+    One NIK links to at most one account, and one account to one NIK.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="resident_link", verbose_name=_("account")
+    )
+    permanent_resident = models.OneToOneField(
+        PermanentResident,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_link",
+        verbose_name=_("permanent resident"),
+    )
+    non_permanent_resident = models.OneToOneField(
+        NonPermanentResident,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_link",
+        verbose_name=_("non-permanent resident"),
+    )
+    confirmed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("confirmed in person by"),
+    )
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account link")
+        verbose_name_plural = _("account links")
+        constraints = [
+            models.CheckConstraint(
+                name="link_exactly_one_resident",
+                condition=Q(permanent_resident__isnull=False, non_permanent_resident__isnull=True)
+                | Q(permanent_resident__isnull=True, non_permanent_resident__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"link #{self.pk}"
+
+    @property
+    def resident(self) -> PermanentResident | NonPermanentResident:
+        return self.permanent_resident or self.non_permanent_resident  # type: ignore[return-value]
+
+
+class LinkAttempt(AppendOnlyModel):
+    """Every attempt to link an account to a NIK; failures feed the lock-out."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    succeeded = models.BooleanField(default=False)
+    attempted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("link attempt")
+        verbose_name_plural = _("link attempts")
+        indexes = [models.Index(fields=["user", "attempted_at"], name="link_attempt_user")]
+
+    def __str__(self) -> str:
+        return f"attempt #{self.pk}"

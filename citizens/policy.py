@@ -49,3 +49,19 @@ def covers_desa(user: User, desa: Desa) -> bool:
     if user.role == Role.OFFICER_KECAMATAN:
         return user.jurisdiction_kecamatan_id == desa.kecamatan_id
     return False
+
+
+def can_view_submission(
+    user: User, *, desa: Desa, filed_by_id: int, citizen_id: int | None
+) -> bool:
+    """The filer, the citizen it belongs to, and officers whose jurisdiction covers its desa."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.pk in (filed_by_id, citizen_id):
+        return True
+    return covers_desa(user, desa)
+
+
+def can_file_for_resident(user: User, desa: Desa) -> bool:
+    """Assisted mode: a village operator files for residents of their own desa."""
+    return user.role == Role.OPERATOR_DESA and covers_desa(user, desa)

@@ -1,0 +1,39 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    BIODATA_CORRECTION = "biodata", _("Biodata correction")
+    ADDRESS_CHANGE = "address", _("Change of address within Purworejo")
+    BIRTH = "birth", _("Birth of a child")
+    DEATH = "death", _("Death of a family member")
+    MOVE_OUT = "move_out", _("Moving out of Purworejo")
+    ARRIVAL = "arrival", _("Arrival from outside Purworejo")
+    NON_PERMANENT = "non_permanent", _("Registration as a non-permanent resident")
+    REPORT = "report", _("Report about missing or wrong data")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    RETURNED = "returned", _("Returned for revision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED)
+
+
+class Tier(models.TextChoices):
+    DESA = "desa", _("Village")
+    KECAMATAN = "kecamatan", _("Kecamatan")
+    DUKCAPIL = "dukcapil", _("Dukcapil")
+
+
+class Channel(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    ASSISTED = "assisted", _("Assisted by a village operator")
+    INSTITUTION_CSV = "institution_csv", _("Institution file upload")
+    API = "api", _("Institution API")

@@ -1,0 +1,299 @@
+"""Every write to submissions. Views, forms and tasks stay thin and call these."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import override
+
+from citizens import policy
+from citizens.models import Desa, Family, User
+from submissions import events, transitions
+from submissions.choices import OPEN_STATUSES, Channel, Kind, Status, Tier
+from submissions.evidence import MAX_FILES, evidence_check
+from submissions.exceptions import (
+    ConcurrentDecision,
+    DuplicateOpenSubmission,
+    InvalidEvidence,
+    InvalidTransition,
+    NotAuthorised,
+    NothingChanged,
+)
+from submissions.models import (
+    Evidence,
+    StatusEmail,
+    Submission,
+    SubmissionEvent,
+    SubmissionItem,
+)
+
+# Crockford's alphabet without look-alikes (no I, L, O, U), easy to read over the phone.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class Item:
+    field: str
+    before: str
+    after: str
+    basis: str = ""
+
+
+def tracking_code_new() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"PRJ-{raw[:4]}-{raw[4:]}"
+
+
+def _changed(items: Sequence[Item]) -> list[Item]:
+    return [item for item in items if item.before.strip() != item.after.strip()]
+
+
+def _open_duplicate(kind: str, subject_key: str, exclude_pk: int | None = None) -> str | None:
+    qs = Submission.objects.filter(kind=kind, subject_key=subject_key, status__in=OPEN_STATUSES)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.values_list("tracking_code", flat=True).first()
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    kind: Kind,
+    filed_by: User,
+    citizen: User | None,
+    channel: Channel,
+    desa: Desa,
+    subject_key: str,
+    items: Sequence[Item],
+    subject_registry: str = "",
+    subject_id: int | None = None,
+    family: Family | None = None,
+    description: str = "",
+    whole_family: bool = False,
+    consent_given: bool = False,
+) -> Submission:
+    """Create a draft holding only the elements that really change.
+
+    Refuses a second open submission of the same kind for the same person (DB-enforced too),
+    and an assisted submission without the resident's consent.
+    """
+    changed = _changed(items)
+    if not changed and kind != Kind.REPORT:
+        raise NothingChanged()
+    if channel == Channel.ASSISTED and not (
+        consent_given and policy.can_file_for_resident(filed_by, desa)
+    ):
+        raise NotAuthorised()
+    existing = _open_duplicate(kind, subject_key)
+    if existing:
+        raise DuplicateOpenSubmission(existing)
+    submission = Submission(
+        kind=kind,
+        filed_by=filed_by,
+        citizen=citizen,
+        channel=channel,
+        desa=desa,
+        subject_key=subject_key,
+        subject_registry=subject_registry,
+        subject_id=subject_id,
+        family=family,
+        description=description,
+        whole_family=whole_family,
+        consent_given=consent_given,
+    )
+    for _attempt in range(5):
+        submission.tracking_code = tracking_code_new()
+        try:
+            with transaction.atomic():
+                submission.save()
+            break
+        except IntegrityError as exc:
+            existing = _open_duplicate(kind, subject_key)
+            if existing:
+                raise DuplicateOpenSubmission(existing) from exc
+    else:
+        raise IntegrityError("could not allocate a tracking code")
+    SubmissionItem.objects.bulk_create(
+        SubmissionItem(
+            submission=submission,
+            field=item.field,
+            value_before=item.before,
+            value_after=item.after,
+            basis=item.basis,
+        )
+        for item in changed
+    )
+    events.status_changed(
+        submission=submission, from_status="", to_status=Status.DRAFT, actor=filed_by
+    )
+    return submission
+
+
+def _require_owner(submission: Submission, actor: User) -> None:
+    if actor.pk not in (submission.filed_by_id, submission.citizen_id):
+        raise NotAuthorised()
+
+
+@transaction.atomic
+def submission_items_replace(
+    *, submission: Submission, actor: User, items: Sequence[Item], description: str | None = None
+) -> Submission:
+    """Edit a draft or a returned submission: its proposal is replaced by the new one."""
+    _require_owner(submission, actor)
+    if not transitions.editable_by_citizen(Status(submission.status)):
+        raise InvalidTransition()
+    changed = _changed(items)
+    if not changed and submission.kind != Kind.REPORT:
+        raise NothingChanged()
+    updated = Submission.objects.filter(pk=submission.pk, version=submission.version).update(
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        **({"description": description} if description is not None else {}),
+    )
+    if updated != 1:
+        raise ConcurrentDecision()
+    submission.items.all().delete()
+    SubmissionItem.objects.bulk_create(
+        SubmissionItem(
+            submission=submission,
+            field=item.field,
+            value_before=item.before,
+            value_after=item.after,
+            basis=item.basis,
+        )
+        for item in changed
+    )
+    submission.refresh_from_db()
+    return submission
+
+
+@transaction.atomic
+def submission_transition(
+    *,
+    submission: Submission,
+    to: Status,
+    actor: User | None,
+    side: str,
+    tier: str = "",
+    note: str = "",
+    extra: dict | None = None,
+) -> Submission:
+    """The one way a status changes: checks the transition table, updates the row only if it
+    is still in the status and version the caller saw (a concurrent decision loses with
+    ConcurrentDecision), and writes the timeline event in the same transaction."""
+    current = Status(submission.status)
+    if not transitions.allowed(current, to, side=side):
+        raise InvalidTransition()
+    now = timezone.now()
+    changes = {"status": to, "version": F("version") + 1, "updated_at": now, **(extra or {})}
+    updated = Submission.objects.filter(
+        pk=submission.pk, status=current, version=submission.version
+    ).update(**changes)
+    if updated != 1:
+        raise ConcurrentDecision()
+    submission.refresh_from_db()
+    events.status_changed(
+        submission=submission,
+        from_status=current,
+        to_status=to,
+        actor=actor,
+        tier=tier or submission.current_tier,
+        note=note,
+    )
+    return submission
+
+
+def submission_submit(*, submission: Submission, actor: User) -> Submission:
+    """Send a draft (or a revised, returned submission) to review at the village tier."""
+    _require_owner(submission, actor)
+    if submission.kind != Kind.REPORT and not submission.items.exists():
+        raise NothingChanged()
+    return submission_transition(
+        submission=submission,
+        to=Status.SUBMITTED,
+        actor=actor,
+        side=transitions.CITIZEN,
+        tier=Tier.DESA,
+        extra={"current_tier": Tier.DESA, "submitted_at": timezone.now(), "officer_note": ""},
+    )
+
+
+def submission_withdraw(*, submission: Submission, actor: User) -> Submission:
+    """The citizen (or the operator who filed it) withdraws it until it is decided."""
+    _require_owner(submission, actor)
+    return submission_transition(
+        submission=submission, to=Status.WITHDRAWN, actor=actor, side=transitions.CITIZEN
+    )
+
+
+def submission_return_for_revision(*, submission: Submission, actor: User, note: str) -> Submission:
+    """An officer sends it back with a note; the citizen edits and resubmits."""
+    if not policy.covers_desa(actor, submission.desa):
+        raise NotAuthorised()
+    return submission_transition(
+        submission=submission,
+        to=Status.RETURNED,
+        actor=actor,
+        side=transitions.OFFICER,
+        note=note,
+        extra={"officer_note": note},
+    )
+
+
+@transaction.atomic
+def evidence_attach(*, submission: Submission, actor: User, upload: UploadedFile) -> Evidence:
+    """Store one vetted evidence file, outside the static root, under a content-derived name."""
+    _require_owner(submission, actor)
+    if not transitions.editable_by_citizen(Status(submission.status)):
+        raise InvalidTransition()
+    checked = evidence_check(upload)
+    if submission.evidence.count() >= MAX_FILES:
+        raise InvalidEvidence(InvalidEvidence.too_many)
+    evidence = Evidence(
+        submission=submission,
+        original_name=(upload.name or "")[:200],
+        content_type=checked.content_type,
+        extension=checked.extension,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    evidence.file.save("upload", ContentFile(checked.content), save=False)
+    evidence.save()
+    return evidence
+
+
+def status_email_send(*, event_id: int) -> int:
+    """Send the e-mail for one timeline event once; returns how many people were written to."""
+    event = SubmissionEvent.objects.select_related(
+        "submission__citizen", "submission__filed_by"
+    ).get(pk=event_id)
+    if StatusEmail.objects.filter(event=event).exists():
+        return 0
+    submission = event.submission
+    recipients = sorted(
+        {u.email for u in (submission.citizen, submission.filed_by) if u is not None and u.email}
+    )
+    with override("id"):
+        subject = render_to_string(
+            "submissions/email/status_subject.txt", {"submission": submission, "event": event}
+        ).strip()
+        body = render_to_string(
+            "submissions/email/status_body.txt", {"submission": submission, "event": event}
+        )
+    with transaction.atomic():
+        _mark, created = StatusEmail.objects.get_or_create(
+            event=event, defaults={"recipients": len(recipients)}
+        )
+        if not created:
+            return 0
+        if recipients:
+            send_mail(subject, body, None, recipients)
+    return len(recipients)
