@@ -33,9 +33,14 @@ run: messages
 test: messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Services, selectors and policy are type-checked strictly (see [tool.mypy] in pyproject.toml).
+TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/crypto.py \
+	citizens/nik.py submissions/services.py submissions/selectors.py submissions/transitions.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(TYPED)
 
 format: install
 	$(VENV)/bin/ruff check --fix .

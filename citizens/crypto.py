@@ -31,7 +31,7 @@ def _fernet() -> MultiFernet:
 
 @cache
 def _index_key() -> bytes:
-    key = settings.BLIND_INDEX_KEY
+    key: str = settings.BLIND_INDEX_KEY
     if not key:
         raise ImproperlyConfigured("BLIND_INDEX_KEY is empty.")
     return key.encode()

@@ -13,6 +13,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -33,7 +34,15 @@ from citizens.choices import (
     Sex,
     StayPurpose,
 )
-from citizens.models import Desa, Family, Kecamatan, NonPermanentResident, PermanentResident, User
+from citizens.models import (
+    Desa,
+    Family,
+    Kecamatan,
+    NonPermanentResident,
+    PermanentResident,
+    ResidentLink,
+    User,
+)
 from citizens.nikgen import make_kk, make_nik
 
 DEMO_PASSWORD = "purworejo-demo-2026"  # noqa: S105  (development only, printed by seed_demo)
@@ -485,20 +494,23 @@ def demo_population_seed(
 
 
 def _demo_jurisdiction() -> tuple[Desa, Kecamatan]:
-    kecamatan = Kecamatan.objects.get(code="330606")
+    """A village with residents, in kecamatan Purworejo when it has any."""
+    inhabited = Desa.objects.filter(families__isnull=False).select_related("kecamatan")
     desa = (
-        Desa.objects.filter(kecamatan=kecamatan, families__isnull=False).order_by("code").first()
-        or Desa.objects.filter(kecamatan=kecamatan).order_by("code").first()
+        inhabited.filter(kecamatan__code="330606").order_by("code").first()
+        or inhabited.order_by("code").first()
+        or Desa.objects.select_related("kecamatan").order_by("code").first()
     )
-    assert desa is not None
-    return desa, kecamatan
+    if desa is None:
+        raise RuntimeError("No villages loaded: run `manage.py load_areas` first.")
+    return desa, desa.kecamatan
 
 
 @transaction.atomic
 def demo_accounts_ensure(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
     """One verified account per role; officers and admins get TOTP enrolled. Idempotent."""
     desa, kecamatan = _demo_jurisdiction()
-    specs = [
+    specs: list[tuple[str, Role, dict[str, Any]]] = [
         ("warga", Role.CITIZEN, {}),
         ("operator.desa", Role.OPERATOR_DESA, {"jurisdiction_desa": desa}),
         ("petugas.kecamatan", Role.OFFICER_KECAMATAN, {"jurisdiction_kecamatan": kecamatan}),
@@ -526,7 +538,27 @@ def demo_accounts_ensure(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         jurisdiction = str(
             extra.get("jurisdiction_desa") or extra.get("jurisdiction_kecamatan") or ""
         )
+        if role == Role.CITIZEN:
+            jurisdiction = _demo_citizen_link(user, desa)
         accounts.append(
             DemoAccount(email=email, role=str(role.label), jurisdiction=jurisdiction, totp=has_totp)
         )
     return accounts
+
+
+def _demo_citizen_link(user: User, desa: Desa) -> str:
+    """Link the demo citizen to a family head in the demo operator's village, so cek data and
+    submissions can be tried at once. Returns a label for the printed account list."""
+    link = ResidentLink.objects.filter(user=user).select_related("permanent_resident").first()
+    if link is None:
+        head = (
+            PermanentResident.objects.filter(
+                family__desa=desa, family_relation=FamilyRelation.HEAD, account_link__isnull=True
+            )
+            .order_by("pk")
+            .first()
+        )
+        if head is None:
+            return ""
+        link = ResidentLink.objects.create(user=user, permanent_resident=head)
+    return str(link.resident.full_name)

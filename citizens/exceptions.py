@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 class RegistryError(Exception):
     """Base of the registry's domain errors; `message` is safe to show to the user."""
 
-    message = _("The registry could not save this change.")
+    message: object = _("The registry could not save this change.")
 
     def __init__(self, message: object = None) -> None:
         if message is not None:
@@ -30,3 +30,37 @@ class UnknownField(RegistryError):
     def __init__(self, fields: list[str]) -> None:
         self.fields = sorted(fields)
         super().__init__()
+
+
+class LinkFailed(RegistryError):
+    """One message for every mismatch: it never says which detail was wrong or if the NIK exists."""
+
+    message = _(
+        "These details do not match the population register. Check them against your KTP and "
+        "family card (KK) and try again, or ask your village office for help."
+    )
+
+
+class LinkLocked(RegistryError):
+    """Linking is paused for this account until `locked_until` (an aware datetime)."""
+
+    message = _("Too many failed attempts. Try again later or ask your village office.")
+
+    def __init__(self, locked_until: object, message: object = None) -> None:
+        self.locked_until = locked_until
+        super().__init__(message)
+
+
+class AlreadyLinked(RegistryError):
+    message = _(
+        "This resident is already linked to another account. Please ask your village office "
+        "for help."
+    )
+
+
+class AccountAlreadyLinked(RegistryError):
+    message = _("Your account is already linked to a resident record.")
+
+
+class LinkNotAllowed(RegistryError):
+    message = _("Only the village operator of the resident's village can confirm this link.")

@@ -3,7 +3,7 @@ from django.db import models
 from citizens import crypto
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Text stored as a Fernet token; decrypted on load. Not searchable: use a blind index."""
 
     description = "Encrypted text"

@@ -92,8 +92,8 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()  # type: ignore[misc]
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc, assignment]
 
     class Meta:
         verbose_name = _("user")
@@ -250,7 +250,7 @@ class NonPermanentResident(Resident):
         ]
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def update(self, **kwargs: object) -> int:
         raise PermissionError("This table is append-only.")
 

@@ -1,5 +1,8 @@
 """Who may see or do what. Every view, selector and service asks here, so no URL bypasses it."""
 
+from typing import TypeGuard
+
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from citizens.choices import Role
@@ -10,20 +13,28 @@ OFFICER_ROLES = frozenset({Role.OPERATOR_DESA, Role.OFFICER_KECAMATAN, Role.VERI
 MFA_ROLES = OFFICER_ROLES | {Role.SYSTEM_ADMIN, Role.INSTITUTION_ADMIN}
 REGENCY_WIDE_ROLES = frozenset({Role.VERIFIER, Role.HEAD})
 
-
-def is_officer(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.role in OFFICER_ROLES
-
-
-def requires_mfa(user: User) -> bool:
-    return user.is_authenticated and (user.role in MFA_ROLES or user.is_staff or user.is_superuser)
+# Views pass request.user, which may be anonymous.
+AnyUser = User | AnonymousUser
 
 
-def can_use_admin(user: User) -> bool:
-    return user.is_active and user.is_staff and user.role == Role.SYSTEM_ADMIN
+def is_officer(user: AnyUser) -> TypeGuard[User]:
+    return isinstance(user, User) and user.is_active and user.role in OFFICER_ROLES
 
 
-def desa_filter(user: User, *, field: str = "desa") -> Q:
+def requires_mfa(user: AnyUser) -> bool:
+    return isinstance(user, User) and (user.role in MFA_ROLES or user.is_staff or user.is_superuser)
+
+
+def can_use_admin(user: AnyUser) -> bool:
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.is_staff
+        and user.role == Role.SYSTEM_ADMIN
+    )
+
+
+def desa_filter(user: AnyUser, *, field: str = "desa") -> Q:
     """A Q limiting rows whose desa (reached through `field`) lies in the user's jurisdiction.
 
     Anyone who is not an officer gets a filter that matches nothing.
@@ -39,7 +50,7 @@ def desa_filter(user: User, *, field: str = "desa") -> Q:
     return Q(pk__in=[])
 
 
-def covers_desa(user: User, desa: Desa) -> bool:
+def covers_desa(user: AnyUser, desa: Desa) -> bool:
     if not is_officer(user):
         return False
     if user.role in REGENCY_WIDE_ROLES:
@@ -62,6 +73,6 @@ def can_view_submission(
     return covers_desa(user, desa)
 
 
-def can_file_for_resident(user: User, desa: Desa) -> bool:
+def can_file_for_resident(user: AnyUser, desa: Desa) -> bool:
     """Assisted mode: a village operator files for residents of their own desa."""
-    return user.role == Role.OPERATOR_DESA and covers_desa(user, desa)
+    return is_officer(user) and user.role == Role.OPERATOR_DESA and covers_desa(user, desa)

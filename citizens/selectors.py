@@ -1,11 +1,24 @@
 """Reads of the registry that matter: scoped by citizens.policy, cheap in queries."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import QuerySet
+from django.db.models import F, Model, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from citizens import crypto, policy
-from citizens.choices import Registry
-from citizens.models import Family, NonPermanentResident, PermanentResident, RecordChange, User
+from citizens.choices import AccessPurpose, ChangeSource, Registry, Role
+from citizens.models import (
+    AccessLog,
+    Desa,
+    Family,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    ResidentLink,
+    User,
+)
 from citizens.nik import nik_warnings, validate_nik
 
 
@@ -52,7 +65,9 @@ def record_history(*, registry: str, record_id: int, limit: int = 50) -> list[Re
     )
     for change in changes:
         try:
-            change.field_label = model._meta.get_field(change.field).verbose_name
+            change.field_label = getattr(
+                model._meta.get_field(change.field), "verbose_name", change.field
+            )
         except FieldDoesNotExist:
             change.field_label = change.field
     return changes
@@ -60,3 +75,343 @@ def record_history(*, registry: str, record_id: int, limit: int = 50) -> list[Re
 
 def nik_warnings_for(resident: PermanentResident | NonPermanentResident) -> list[str]:
     return nik_warnings(resident.nik, birth_date=resident.birth_date, sex=resident.sex)
+
+
+def resident_link_for_user(user: User) -> ResidentLink | None:
+    """The account's link with its resident, family, desa and kecamatan, in one query."""
+    return (
+        ResidentLink.objects.select_related(
+            "permanent_resident__family__desa__kecamatan",
+            "non_permanent_resident__domicile_desa__kecamatan",
+        )
+        .filter(user_id=user.pk)
+        .first()
+    )
+
+
+def resident_get_by_nik_for_officer(
+    user: User, nik: str
+) -> PermanentResident | NonPermanentResident | None:
+    """Like resident_get_by_nik, but None outside the officer's jurisdiction, so an officer
+    cannot learn whether a NIK exists elsewhere."""
+    resident = resident_get_by_nik(nik)
+    if resident is None:
+        return None
+    desa = (
+        resident.family.desa if isinstance(resident, PermanentResident) else resident.domicile_desa
+    )
+    return resident if policy.covers_desa(user, desa) else None
+
+
+def citizen_account_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip(), role=Role.CITIZEN).first()
+
+
+_MASK = "•"
+
+
+def mask_number(value: str) -> str:
+    """`3306••••••••0001`: the first and last four digits of a NIK or KK number."""
+    if len(value) <= 8:
+        return _MASK * len(value)
+    return value[:4] + _MASK * (len(value) - 8) + value[-4:]
+
+
+@dataclass(frozen=True)
+class RecordField:
+    label: str
+    value: object
+    changed_at: datetime.datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    full_name: str
+    relation: str
+    birth_date: datetime.date
+    life_status: str
+    is_self: bool
+
+
+@dataclass(frozen=True)
+class RecordActivity:
+    at: datetime.datetime
+    is_access: bool
+    actor: str
+    purpose: str
+    fields: list[str]
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordOverview:
+    """What a citizen sees about themselves on the "check my data" page."""
+
+    registry: str
+    record_id: int
+    family_id: int | None
+    full_name: str
+    revealed: bool
+    fields: list[RecordField]
+    family_members: list[FamilyMember]
+    member_ids: list[int]
+    activity: list[RecordActivity]
+    activity_limit: int
+
+
+_BIODATA_FIELDS = (
+    "full_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "blood_type",
+    "religion",
+    "marital_status",
+    "education",
+    "occupation",
+    "citizenship",
+    "disability",
+    "father_name",
+    "mother_name",
+    "phone",
+    "life_status",
+    "death_date",
+)
+_FAMILY_SHOWN = ("kk_number", "address", "rt", "rw", "desa")
+_NON_PERMANENT_SHOWN = (
+    "kk_number",
+    "origin_address",
+    "origin_region_code",
+    "domicile_address",
+    "domicile_rt",
+    "domicile_rw",
+    "domicile_desa",
+    "purpose",
+    "host_institution",
+    "registration_reference",
+    "start_date",
+    "expected_end_date",
+)
+_NUMBERS = frozenset({"nik", "kk_number"})
+
+
+def _label(model: type[Model], name: str) -> str:
+    return str(getattr(model._meta.get_field(name), "verbose_name", name))
+
+
+def _display(record: Model, name: str, *, reveal: bool) -> object:
+    value = getattr(record, name)
+    if name in _NUMBERS:
+        return value if reveal or not value else mask_number(value)
+    if isinstance(value, Desa):
+        return f"{value.name}, {value.kecamatan.name}"
+    field = record._meta.get_field(name)
+    if getattr(field, "choices", None):
+        return getattr(record, f"get_{name}_display")()
+    return value
+
+
+def _latest_changes(
+    keys: list[tuple[str, int]],
+) -> dict[tuple[str, str], tuple[datetime.datetime, str]]:
+    """The newest change of every field of these records, in one query (a window function)."""
+    where = Q(pk__in=[])
+    for registry, record_id in keys:
+        where |= Q(registry=registry, record_id=record_id)
+    rows = (
+        RecordChange.objects.filter(where)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("registry"), F("record_id"), F("field")],
+                order_by=[F("changed_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values_list("registry", "field", "changed_at", "source")
+    )
+    return {(registry, name): (changed_at, source) for registry, name, changed_at, source in rows}
+
+
+def _record_fields(
+    resident: PermanentResident | NonPermanentResident, *, reveal: bool
+) -> list[RecordField]:
+    registry = (
+        Registry.PERMANENT if isinstance(resident, PermanentResident) else Registry.NON_PERMANENT
+    )
+    family = resident.family if isinstance(resident, PermanentResident) else None
+    keys = [(str(registry), resident.pk)]
+    if family is not None:
+        keys.append((str(Registry.FAMILY), family.pk))
+    latest = _latest_changes(keys)
+    initial = str(ChangeSource.SEED.label)
+
+    def row(
+        record: Model, reg: str, name: str, moved: tuple[datetime.datetime, str] | None
+    ) -> RecordField:
+        created: datetime.datetime = getattr(record, "created_at")  # noqa: B009
+        when, source = latest.get((reg, name), (created, ChangeSource.SEED))
+        # A move to another family changes the address as much as an edit of the family does.
+        if moved is not None and moved[0] > when:
+            when, source = moved
+        return RecordField(
+            label=_label(type(record), name),
+            value=_display(record, name, reveal=reveal),
+            changed_at=when,
+            source=initial if source == ChangeSource.SEED else str(ChangeSource(source).label),
+        )
+
+    names: tuple[str, ...] = ("nik", *_BIODATA_FIELDS)
+    if isinstance(resident, PermanentResident):
+        names = (*names, "family_relation")
+    else:
+        names = (*names, *_NON_PERMANENT_SHOWN)
+    fields = [row(resident, str(registry), name, None) for name in names]
+    if family is not None:
+        moved = latest.get((str(registry), "family"))
+        fields += [row(family, str(Registry.FAMILY), name, moved) for name in _FAMILY_SHOWN]
+    return fields
+
+
+def _family_members(resident: PermanentResident) -> tuple[list[FamilyMember], list[int]]:
+    members = list(
+        PermanentResident.objects.filter(family_id=resident.family_id)
+        .only("pk", "full_name", "family_relation", "birth_date", "life_status")
+        .order_by("family_relation", "birth_date", "pk")
+    )
+    rows = [
+        FamilyMember(
+            full_name=member.full_name,
+            relation=member.get_family_relation_display(),
+            birth_date=member.birth_date,
+            life_status=member.get_life_status_display(),
+            is_self=member.pk == resident.pk,
+        )
+        for member in members
+    ]
+    return rows, [member.pk for member in members]
+
+
+def _officer_label(row: dict[str, object]) -> str:
+    """Role and office, in the reader's language (stored rows keep only the role key)."""
+    who = str(Role(str(row["actor__role"])).label)
+    place = row["actor__jurisdiction_desa__name"] or row["actor__jurisdiction_kecamatan__name"]
+    return f"{who} ({place})" if place else who
+
+
+def _actor_of_change(row: dict[str, object]) -> str:
+    source = str(ChangeSource(str(row["source"])).label)
+    if not row["actor__role"]:
+        return source
+    return f"{source}: {_officer_label(row)}"
+
+
+def _activity(keys: list[tuple[str, int]], *, limit: int) -> list[RecordActivity]:
+    """Officer and institution reads (AccessLog) and changes (RecordChange), newest first.
+
+    Changes written together (one source, one moment) are shown as one entry.
+    """
+    where = Q(pk__in=[])
+    for registry, record_id in keys:
+        where |= Q(registry=registry, record_id=record_id)
+    accesses = [
+        RecordActivity(
+            at=row["accessed_at"],
+            is_access=True,
+            actor=row["actor_label"] or (_officer_label(row) if row["actor__role"] else ""),
+            purpose=str(AccessPurpose(row["purpose"]).label),
+            fields=[],
+            reason=row["reason"],
+        )
+        for row in AccessLog.objects.filter(where)
+        .order_by("-accessed_at", "-pk")
+        .values(
+            "accessed_at",
+            "actor_label",
+            "actor__role",
+            "actor__jurisdiction_desa__name",
+            "actor__jurisdiction_kecamatan__name",
+            "purpose",
+            "reason",
+        )[:limit]
+    ]
+    models_by_registry = {
+        str(Registry.PERMANENT): PermanentResident,
+        str(Registry.NON_PERMANENT): NonPermanentResident,
+        str(Registry.FAMILY): Family,
+    }
+    changes: list[RecordActivity] = []
+    group: tuple[object, ...] | None = None
+    for row in (
+        RecordChange.objects.filter(where)
+        .order_by("-changed_at", "-pk")
+        .values(
+            "registry",
+            "field",
+            "changed_at",
+            "source",
+            "source_ref",
+            "reason",
+            "actor_id",
+            "actor__role",
+            "actor__jurisdiction_desa__name",
+            "actor__jurisdiction_kecamatan__name",
+        )[: limit * 10]
+    ):
+        key = (row["changed_at"], row["source"], row["source_ref"], row["actor_id"], row["reason"])
+        try:
+            label = _label(models_by_registry[str(row["registry"])], str(row["field"]))
+        except FieldDoesNotExist:
+            label = str(row["field"])
+        if key == group:
+            changes[-1].fields.append(label)
+            continue
+        group = key
+        changes.append(
+            RecordActivity(
+                at=row["changed_at"],
+                is_access=False,
+                actor=_actor_of_change(row),
+                purpose="",
+                fields=[label],
+                reason=row["reason"],
+            )
+        )
+    merged = sorted([*accesses, *changes], key=lambda entry: entry.at, reverse=True)
+    return merged[:limit]
+
+
+def my_record_overview(
+    resident: PermanentResident | NonPermanentResident, *, reveal: bool = False, limit: int = 50
+) -> RecordOverview:
+    """The linked resident's own record with the last change of each field, their family
+    (names, relations, birth dates, status: no NIKs) and who read or changed the record.
+
+    `resident` must come with its family/desa/kecamatan loaded (resident_link_for_user does
+    that). A fixed number of queries whatever the family size or history length. NIK and KK
+    number are masked unless `reveal`; the unmasked values never leave here otherwise.
+    """
+    if isinstance(resident, PermanentResident):
+        registry = str(Registry.PERMANENT)
+        keys = [(registry, resident.pk), (str(Registry.FAMILY), resident.family_id)]
+        members, member_ids = _family_members(resident)
+        family_id: int | None = resident.family_id
+    else:
+        registry = str(Registry.NON_PERMANENT)
+        keys = [(registry, resident.pk)]
+        members = []
+        member_ids = [resident.pk]
+        family_id = None
+    return RecordOverview(
+        registry=registry,
+        record_id=resident.pk,
+        family_id=family_id,
+        full_name=resident.full_name,
+        revealed=reveal,
+        fields=_record_fields(resident, reveal=reveal),
+        family_members=members,
+        member_ids=member_ids,
+        activity=_activity(keys, limit=limit),
+        activity_limit=limit,
+    )

@@ -287,7 +287,7 @@ def record_update(
     now = timezone.now()
     updated = (
         type(record)
-        .objects.filter(pk=record.pk, version=version)
+        ._default_manager.filter(pk=record.pk, version=version)
         .update(
             **{name: new for name, (_old, new) in diff.items()},
             version=F("version") + 1,
@@ -338,7 +338,7 @@ def resident_close(
         actor=actor,
         reason=reason,
     )
-    type(resident).objects.filter(pk=resident.pk).update(closed_at=timezone.now())
+    type(resident)._default_manager.filter(pk=resident.pk).update(closed_at=timezone.now())
     return history
 
 
@@ -352,8 +352,8 @@ def access_log_record(
     reason: str = "",
 ) -> AccessLog:
     """Append who looked at a record and why; the citizen sees this on their own page."""
-    if not actor_label and actor is not None:
-        actor_label = actor.get_role_display()
+    # Officers are shown by role and office at read time, in the reader's language;
+    # `actor_label` names an institution (e.g. for API reads).
     return AccessLog.objects.create(
         registry=registry,
         record_id=record_id,

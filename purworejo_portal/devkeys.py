@@ -4,14 +4,16 @@ import base64
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 DEV_KEYS_FILE = ".dev-keys.json"
 
 
-def development_keys(base_dir: Path) -> dict:
+def development_keys(base_dir: Path) -> dict[str, Any]:
     path = base_dir / DEV_KEYS_FILE
     if path.exists():
-        return json.loads(path.read_text())
+        keys: dict[str, Any] = json.loads(path.read_text())
+        return keys
     keys = {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],

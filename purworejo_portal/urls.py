@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +16,9 @@ urlpatterns = [
     path("akun/", include("allauth.urls")),
     path("petugas/", citizen_views.officer_home, name="officer_home"),
     path("petugas/penduduk/", include("citizens.urls")),
+    path("", include("citizens.link_urls")),
+    path("saya/", include("submissions.urls_mydata")),
     path("sehat/", citizen_views.health, name="health"),
+    path("halo/", citizen_views.hello, name="hello"),
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [path("dev/hello/", citizen_views.hello, name="hello")]

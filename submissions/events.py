@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from citizens.models import User
 from submissions.choices import Status
 from submissions.models import Notification, Submission, SubmissionEvent
 
@@ -13,7 +14,7 @@ def status_changed(
     submission: Submission,
     from_status: str,
     to_status: str,
-    actor: object,
+    actor: User | None,
     tier: str = "",
     note: str = "",
 ) -> SubmissionEvent:

@@ -27,7 +27,7 @@ class CheckedFile:
     sha256: str
 
 
-def evidence_check(upload: UploadedFile) -> CheckedFile:
+def evidence_check(upload: UploadedFile) -> CheckedFile:  # type: ignore[type-arg]
     """Read and vet one upload; raises InvalidEvidence with a message for the user."""
     if upload.size is None or upload.size > MAX_BYTES:
         raise InvalidEvidence(_("Each evidence file may be at most 5 MB."))

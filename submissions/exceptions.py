@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 class SubmissionError(Exception):
     """Base of the submission domain errors; `message` is safe to show to the user."""
 
-    message = _("This submission could not be saved.")
+    message: object = _("This submission could not be saved.")
 
     def __init__(self, message: object = None) -> None:
         if message is not None:

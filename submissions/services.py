@@ -183,7 +183,7 @@ def submission_transition(
     side: str,
     tier: str = "",
     note: str = "",
-    extra: dict | None = None,
+    extra: dict[str, object] | None = None,
 ) -> Submission:
     """The one way a status changes: checks the transition table, updates the row only if it
     is still in the status and version the caller saw (a concurrent decision loses with
@@ -248,7 +248,12 @@ def submission_return_for_revision(*, submission: Submission, actor: User, note:
 
 
 @transaction.atomic
-def evidence_attach(*, submission: Submission, actor: User, upload: UploadedFile) -> Evidence:
+def evidence_attach(
+    *,
+    submission: Submission,
+    actor: User,
+    upload: UploadedFile,  # type: ignore[type-arg]
+) -> Evidence:
     """Store one vetted evidence file, outside the static root, under a content-derived name."""
     _require_owner(submission, actor)
     if not transitions.editable_by_citizen(Status(submission.status)):

@@ -69,6 +69,12 @@ def test_seed_demo_creates_one_account_per_role_with_totp_for_officers(settings)
     for user in User.objects.all():
         has_totp = Authenticator.objects.filter(user=user, type="totp").exists()
         assert has_totp == policy.requires_mfa(user), user.email
+    # The demo citizen is linked to a family head in the demo operator's village.
+    citizen = User.objects.get(role=Role.CITIZEN)
+    operator = User.objects.get(role=Role.OPERATOR_DESA)
+    resident = citizen.resident_link.resident
+    assert resident.family.desa == operator.jurisdiction_desa
+    assert resident.family_relation == FamilyRelation.HEAD
 
 
 def test_seed_demo_refuses_when_debug_is_off(settings) -> None:

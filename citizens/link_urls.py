@@ -1,0 +1,10 @@
+from django.urls import path
+
+from citizens import link_views
+
+app_name = "linking"
+
+urlpatterns = [
+    path("akun-saya/tautkan/", link_views.identity_link, name="link"),
+    path("petugas/tautkan/", link_views.identity_link_confirm, name="link_confirm"),
+]

@@ -1,0 +1,339 @@
+"""The "check my data" page: only the linked person, masked numbers, access log, query budget."""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from citizens import linking, services
+from citizens.choices import ChangeSource, FamilyRelation, Occupation, Role, Sex, StayPurpose
+from citizens.models import AccessLog, PermanentResident, RecordChange
+from citizens.selectors import mask_number, my_record_overview
+from submissions import services as submission_services
+from submissions.choices import Channel, Kind
+from tests.factories import UserFactory, family_create, next_nik, resident_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/saya/"
+
+
+def _link(user, resident):
+    return linking.identity_link(
+        user=user,
+        nik=resident.nik,
+        kk_number=resident.family.kk_number,
+        birth_date=resident.birth_date,
+        mother_name=resident.mother_name,
+    )
+
+
+def _english(client) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
+@pytest.fixture
+def family_of_three():
+    family = family_create()
+    me = resident_create(family=family, full_name="SITI PEMILIK")
+    spouse = resident_create(
+        family=family,
+        full_name="BUDI PASANGAN",
+        sex=Sex.MALE,
+        relation=FamilyRelation.HUSBAND,
+        birth_date=datetime.date(1988, 2, 3),
+    )
+    child = resident_create(
+        family=family,
+        full_name="ANAK KECIL",
+        relation=FamilyRelation.CHILD,
+        birth_date=datetime.date(2015, 8, 9),
+    )
+    return me, spouse, child
+
+
+@pytest.fixture
+def linked_client(client, citizen, family_of_three):
+    _link(citizen, family_of_three[0])
+    client.force_login(citizen)
+    _english(client)
+    return client
+
+
+def test_my_data_url_is_the_saya_page() -> None:
+    assert reverse("mydata:overview") == URL
+
+
+def test_anonymous_visitor_is_sent_to_login_when_opening_my_data(client) -> None:
+    resident = resident_create()
+    for url in [URL, f"{URL}?tampilkan=1", f"{URL}?nik={resident.nik}"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+        assert resident.full_name not in response.text
+
+
+def test_unlinked_citizen_is_sent_to_link_when_opening_my_data(client, citizen) -> None:
+    client.force_login(citizen)
+    _english(client)
+    response = client.get(URL, follow=True)
+    assert response.redirect_chain[0] == (reverse("linking:link"), 302)
+    assert "Link your account to your population record first." in response.text
+
+
+def test_page_shows_own_record_and_family_when_linked(linked_client, family_of_three) -> None:
+    me, spouse, child = family_of_three
+    html = linked_client.get(URL).text
+    assert "SITI PEMILIK" in html and "PURWOREJO" in html and "IBU UJI" in html
+    assert me.family.address in html and me.family.desa.name in html
+    for member in [spouse, child]:
+        assert member.full_name in html
+        assert member.get_family_relation_display() in html
+        assert member.nik not in html and mask_number(member.nik) not in html
+    assert "Husband" in html and "Child" in html
+
+
+def test_page_shows_the_last_change_and_its_source_when_a_field_was_changed(
+    linked_client, family_of_three, verifier
+) -> None:
+    me = family_of_three[0]
+    services.record_update(
+        record=me,
+        changes={"occupation": Occupation.TEACHER},
+        source=ChangeSource.SUBMISSION,
+        actor=verifier,
+        reason="Bukti SK pengangkatan",
+    )
+    html = linked_client.get(URL).text
+    assert "Teacher" in html
+    assert "Citizen submission" in html  # the occupation's source
+    assert "Officer correction" in html  # every other field's source (the initial record)
+    assert "Dukcapil verifier" in html and "Bukti SK pengangkatan" in html
+    with translation.override("en"):
+        fields = my_record_overview(me).fields
+    occupation = next(field for field in fields if field.value == "Teacher")
+    assert occupation.source == "Citizen submission"
+    change = RecordChange.objects.get(
+        record_id=me.pk, field="occupation", source=ChangeSource.SUBMISSION
+    )
+    assert occupation.changed_at == change.changed_at
+
+
+def test_page_falls_back_to_creation_and_initial_load_when_a_field_has_no_history(
+    linked_client, family_of_three
+) -> None:
+    me = family_of_three[0]
+    # The factory records no history row for blood type (it keeps its default).
+    assert not RecordChange.objects.filter(record_id=me.pk, field="blood_type").exists()
+    fields = {field.label: field for field in my_record_overview(me).fields}
+    blood_type = fields[str(PermanentResident._meta.get_field("blood_type").verbose_name)]
+    assert blood_type.source == str(ChangeSource.SEED.label)
+    assert blood_type.changed_at == me.created_at
+    assert "Initial load" in linked_client.get(URL).text
+
+
+def test_nik_and_kk_are_masked_when_not_revealed(linked_client, family_of_three) -> None:
+    me = family_of_three[0]
+    html = linked_client.get(URL).text
+    assert me.nik not in html and me.family.kk_number not in html
+    assert mask_number(me.nik) in html and mask_number(me.family.kk_number) in html
+    assert mask_number(me.nik) == f"{me.nik[:4]}{'•' * 8}{me.nik[-4:]}"
+    assert f'href="{URL}?tampilkan=1"' in html
+
+
+def test_nik_and_kk_are_shown_when_the_owner_asks_to_reveal(linked_client, family_of_three) -> None:
+    me, spouse, child = family_of_three
+    html = linked_client.get(URL, {"tampilkan": "1"}).text
+    assert me.nik in html and me.family.kk_number in html
+    assert spouse.nik not in html and child.nik not in html
+    # Any other value of the flag keeps them masked.
+    assert me.nik not in linked_client.get(URL, {"tampilkan": "ya"}).text
+
+
+def test_page_is_not_cached_when_it_shows_personal_data(linked_client) -> None:
+    response = linked_client.get(URL, {"tampilkan": "1"})
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_citizen_sees_only_the_linked_person_when_ids_are_tampered_with(
+    client, citizen, family_of_three
+) -> None:
+    me = family_of_three[0]
+    _link(citizen, me)
+    stranger = resident_create(full_name="ORANG ASING")
+    stranger_account = UserFactory(role=Role.CITIZEN)
+    _link(stranger_account, stranger)
+    client.force_login(citizen)
+    for query in [
+        {"id": stranger.pk},
+        {"pk": stranger.pk},
+        {"nik": stranger.nik},
+        {"user": stranger_account.pk},
+    ]:
+        html = client.get(URL, query).text
+        assert "SITI PEMILIK" in html and "ORANG ASING" not in html
+    assert client.get(f"{URL}{stranger.pk}/").status_code == 404
+    with pytest.raises(NoReverseMatch):
+        reverse("mydata:overview", args=[stranger.pk])
+    client.force_login(stranger_account)
+    html = client.get(URL).text
+    assert "ORANG ASING" in html and "SITI PEMILIK" not in html
+
+
+def test_access_log_lists_an_officer_view_when_an_officer_opened_the_record(
+    client, linked_client, family_of_three, verifier
+) -> None:
+    me = family_of_three[0]
+    officer_client = type(client)()
+    officer_client.force_login(verifier)
+    assert officer_client.get(reverse("citizens:resident_detail", args=[me.pk])).status_code == 200
+    entry = AccessLog.objects.get(record_id=me.pk)
+    html = linked_client.get(URL).text
+    # The office is shown by role, in the reader's language (the row stores only the actor).
+    assert entry.actor == verifier and entry.actor_label == ""
+    assert "Dukcapil verifier" in html
+    assert "Officer viewed the record" in html
+    assert f'datetime="{timezone.localtime(entry.accessed_at).isoformat()}"' in html
+
+
+def test_citizen_viewing_their_own_record_is_not_logged_when_opening_my_data(
+    linked_client,
+) -> None:
+    linked_client.get(URL)
+    linked_client.get(URL, {"tampilkan": "1"})
+    assert not AccessLog.objects.exists()
+
+
+def test_page_lists_open_requests_when_filed_about_the_person_or_family(
+    linked_client, citizen, family_of_three, operator_desa
+) -> None:
+    me, spouse, _child = family_of_three
+    own = submission_services.submission_create(
+        kind=Kind.BIODATA_CORRECTION,
+        filed_by=citizen,
+        citizen=citizen,
+        channel=Channel.CITIZEN,
+        desa=me.family.desa,
+        subject_key="me-biodata",
+        subject_registry="permanent",
+        subject_id=me.pk,
+        family=me.family,
+        items=[submission_services.Item(field="occupation", before="9", after="65")],
+    )
+    about_spouse = submission_services.submission_create(
+        kind=Kind.DEATH,
+        filed_by=operator_desa,
+        citizen=None,
+        channel=Channel.ASSISTED,
+        consent_given=True,
+        desa=me.family.desa,
+        subject_key="spouse-death",
+        subject_registry="permanent",
+        subject_id=spouse.pk,
+        family=me.family,
+        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
+    )
+    stranger = resident_create(full_name="ORANG ASING")
+    elsewhere = submission_services.submission_create(
+        kind=Kind.DEATH,
+        filed_by=operator_desa,
+        citizen=None,
+        channel=Channel.ASSISTED,
+        consent_given=True,
+        desa=stranger.family.desa,
+        subject_key="stranger-death",
+        subject_registry="permanent",
+        subject_id=stranger.pk,
+        family=stranger.family,
+        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
+    )
+    html = linked_client.get(URL).text
+    assert "Biodata correction" in html and own.tracking_code in html
+    assert "Death of a family member" in html
+    # Someone else's request about the family is listed, but its tracking code is theirs.
+    assert about_spouse.tracking_code not in html
+    assert elsewhere.tracking_code not in html
+    assert html.count("Death of a family member") == 1
+
+
+def test_non_permanent_resident_sees_their_record_when_linked(client, citizen, desa) -> None:
+    birth_date = datetime.date(2003, 4, 5)
+    resident = services.non_permanent_resident_create(
+        nik=next_nik(region="340401", birth_date=birth_date, sex=Sex.MALE),
+        data={
+            "full_name": "TAMU UJI",
+            "birth_place": "SLEMAN",
+            "birth_date": birth_date,
+            "sex": Sex.MALE,
+            "religion": 1,
+            "marital_status": 1,
+            "education": 5,
+            "occupation": 3,
+            "mother_name": "IBU TAMU",
+            "kk_number": "3404010201200001",
+            "origin_address": "Jalan Asal 1",
+            "origin_region_code": "3404012001",
+            "domicile_desa": desa,
+            "domicile_address": "Asrama Blok A",
+            "domicile_rt": "001",
+            "domicile_rw": "001",
+            "purpose": StayPurpose.STUDY,
+            "start_date": datetime.date(2026, 1, 1),
+            "expected_end_date": datetime.date(2026, 12, 31),
+        },
+        source=ChangeSource.OFFICER,
+    )
+    linking.identity_link(
+        user=citizen,
+        nik=resident.nik,
+        kk_number="3404010201200001",
+        birth_date=birth_date,
+        mother_name="IBU TAMU",
+    )
+    client.force_login(citizen)
+    _english(client)
+    html = client.get(URL).text
+    assert "TAMU UJI" in html and "Asrama Blok A" in html and desa.name in html
+    assert resident.nik not in html and "3404010201200001" not in html
+    assert mask_number(resident.nik) in html
+
+
+def test_page_has_no_inline_script_or_style_when_rendered(linked_client) -> None:
+    html = linked_client.get(URL).text
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert "<caption" in html and 'scope="col"' in html
+
+
+def _count_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    return len(queries)
+
+
+def test_page_uses_a_bounded_number_of_queries_when_the_family_and_history_grow(
+    linked_client, family_of_three, verifier, django_assert_max_num_queries
+) -> None:
+    me = family_of_three[0]
+    small = _count_queries(linked_client)
+    for number in range(6):
+        resident_create(
+            family=me.family,
+            full_name=f"ANAK {number}",
+            relation=FamilyRelation.CHILD,
+            birth_date=datetime.date(2010 + number, 1, 1),
+        )
+    for occupation in [Occupation.TEACHER, Occupation.TRADER, Occupation.FARMER]:
+        services.record_update(
+            record=me, changes={"occupation": occupation}, source=ChangeSource.OFFICER
+        )
+    for _ in range(3):
+        services.access_log_record(
+            actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
+        )
+    assert _count_queries(linked_client) == small
+    with django_assert_max_num_queries(15):
+        linked_client.get(URL, {"tampilkan": "1"})
