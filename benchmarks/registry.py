@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from benchmarks import page
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/purworejo_bench"
@@ -27,11 +29,11 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _manage(*args: str) -> str:
+def _manage(*args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=_env(),
+        env=env or _env(),
         capture_output=True,
         text=True,
         check=False,
@@ -51,6 +53,30 @@ def fresh_database() -> None:
     _manage("load_areas")
 
 
+def _resident_count() -> int:
+    """Permanent residents in the benchmark database; 0 when it or its tables don't exist."""
+    result = subprocess.run(
+        ["psql", BENCH_DATABASE_URL, "-tAc", "SELECT count(*) FROM citizens_permanentresident"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return int(result.stdout.strip()) if result.returncode == 0 else 0
+
+
+def population(residents: int) -> None:
+    """A registry of exactly `residents` permanent residents in the benchmark database.
+
+    A database that already holds that many is kept (seeding 770,000 takes minutes) and only
+    migrated; anything else is recreated and seeded with `seed_demo --seed 1`.
+    """
+    if _resident_count() == residents:
+        _manage("migrate", "--noinput")
+        return
+    fresh_database()
+    _manage("seed_demo", "--residents", str(residents), "--seed", "1", "--no-accounts")
+
+
 def bench_seed_demo() -> Iterator[str]:
     residents = os.environ.get("BENCH_RESIDENTS", "770000")
     fresh_database()
@@ -66,4 +92,5 @@ def bench_seed_demo() -> Iterator[str]:
 
 BENCHMARKS: dict[str, Callable[[], Iterator[str]]] = {
     "seed_demo": bench_seed_demo,
+    "page": page.bench_page,
 }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("petugas/penduduk/", include("citizens.urls")),
     path("", include("citizens.link_urls")),
     path("saya/", include("submissions.urls_mydata")),
+    path("pengajuan/", include("submissions.urls")),
     path("sehat/", citizen_views.health, name="health"),
     path("halo/", citizen_views.hello, name="hello"),
     path("admin/", admin.site.urls),

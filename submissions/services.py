@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -11,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
 from citizens import policy
+from citizens import selectors as citizen_selectors
 from citizens.models import Desa, Family, User
-from submissions import events, transitions
+from submissions import events, selectors, transitions
 from submissions.choices import OPEN_STATUSES, Channel, Kind, Status, Tier
 from submissions.evidence import MAX_FILES, evidence_check
 from submissions.exceptions import (
@@ -28,11 +31,15 @@ from submissions.exceptions import (
 )
 from submissions.models import (
     Evidence,
+    Notification,
     StatusEmail,
     Submission,
     SubmissionEvent,
     SubmissionItem,
 )
+
+if TYPE_CHECKING:
+    from submissions.kinds import Proposal
 
 # Crockford's alphabet without look-alikes (no I, L, O, U), easy to read over the phone.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -302,3 +309,205 @@ def status_email_send(*, event_id: int) -> int:
         if recipients:
             send_mail(subject, body, None, recipients)
     return len(recipients)
+
+
+def _uploads_check(uploads: Sequence[UploadedFile], *, already: int) -> None:  # type: ignore[type-arg]
+    """Vet every file before anything is written, so one bad file leaves nothing behind."""
+    if already + len(uploads) > MAX_FILES:
+        raise InvalidEvidence(InvalidEvidence.too_many)
+    for upload in uploads:
+        evidence_check(upload)
+        upload.seek(0)
+
+
+def _evidence_store(
+    *,
+    submission: Submission,
+    actor: User,
+    uploads: Sequence[UploadedFile],  # type: ignore[type-arg]
+) -> None:
+    stored: list[Evidence] = []
+    try:
+        for upload in uploads:
+            stored.append(evidence_attach(submission=submission, actor=actor, upload=upload))
+    except Exception:
+        # The rows roll back with the transaction; the files on disk must go too.
+        for evidence in stored:
+            evidence.file.delete(save=False)
+        raise
+
+
+_NOT_YOUR_FAMILY = _(
+    "You can only file for members of your own family card (KK). To report wrong data about "
+    "someone else, use a report."
+)
+_ASSISTED_SCOPE = _(
+    "In assisted mode you can only file for residents of your own village, and only for "
+    "changes that your village reviews."
+)
+
+
+def _filing_authorise(
+    *, actor: User, proposal: "Proposal", channel: Channel, consent_given: bool
+) -> None:
+    """Who may file about whom. Citizens: their own family (same KK as their linked record),
+    except reports and their own arrival or non-permanent registration. Village operators
+    (assisted): residents of their own desa, with the resident's recorded consent."""
+    subject = proposal.subject
+    if proposal.kind == Kind.REPORT:
+        if channel != Channel.CITIZEN:
+            raise NotAuthorised()
+        return
+    if channel == Channel.ASSISTED:
+        if not consent_given:
+            raise NotAuthorised(_("Confirm that the resident consented to this submission."))
+        places = [proposal.desa]
+        if subject.resident is not None:
+            places.append(selectors.resident_desa(subject.resident))
+        if subject.family is not None:
+            places.append(subject.family.desa)
+        if not all(policy.can_file_for_resident(actor, place) for place in places):
+            raise NotAuthorised(_ASSISTED_SCOPE)
+        return
+    if channel != Channel.CITIZEN:
+        raise NotAuthorised()
+    link = citizen_selectors.resident_link_for_user(actor)
+    if proposal.kind in (Kind.ARRIVAL, Kind.NON_PERMANENT):
+        if link is None:
+            if subject.resident is not None:
+                raise NotAuthorised()
+            return
+        if link.permanent_resident is not None:
+            raise NotAuthorised(_("You are already registered as a permanent resident here."))
+        if link.resident.nik_index != proposal.subject_key:
+            raise NotAuthorised(_("You can only register yourself."))
+        return
+    if link is None:
+        raise NotAuthorised(_("Link your account to your population record first."))
+    if subject.resident is None and subject.family is None:
+        raise NotAuthorised(_NOT_YOUR_FAMILY)
+    if subject.resident is not None and not selectors.may_file_about(
+        user=actor, resident=subject.resident, assisted=False
+    ):
+        raise NotAuthorised(_NOT_YOUR_FAMILY)
+    if subject.family is not None and (
+        link.permanent_resident is None or subject.family.pk != link.permanent_resident.family_id
+    ):
+        raise NotAuthorised(_NOT_YOUR_FAMILY)
+
+
+@transaction.atomic
+def submission_file(
+    *,
+    actor: User,
+    proposal: "Proposal",
+    channel: Channel,
+    consent_given: bool = False,
+    uploads: Sequence[UploadedFile] = (),  # type: ignore[type-arg]
+) -> Submission:
+    """Create a draft from a kind's proposal, with its evidence, after checking who may file
+    about whom (_filing_authorise). In assisted mode the resident's linked account, if any,
+    becomes the submission's citizen so they see it too. All or nothing: a refused file
+    leaves no draft."""
+    _filing_authorise(actor=actor, proposal=proposal, channel=channel, consent_given=consent_given)
+    _uploads_check(uploads, already=0)
+    citizen = (
+        actor
+        if channel == Channel.CITIZEN
+        else selectors.account_for_resident(proposal.subject.resident)
+    )
+    submission = submission_create(
+        kind=proposal.kind,
+        filed_by=actor,
+        citizen=citizen,
+        channel=channel,
+        desa=proposal.desa,
+        subject_key=proposal.subject_key,
+        items=proposal.items,
+        subject_registry=proposal.subject_registry,
+        subject_id=proposal.subject_id,
+        family=proposal.subject.family,
+        description=proposal.description,
+        whole_family=proposal.whole_family,
+        consent_given=consent_given,
+    )
+    _evidence_store(submission=submission, actor=actor, uploads=uploads)
+    return submission
+
+
+@transaction.atomic
+def submission_revise(
+    *,
+    submission: Submission,
+    actor: User,
+    proposal: "Proposal",
+    uploads: Sequence[UploadedFile] = (),  # type: ignore[type-arg]
+) -> Submission:
+    """Replace the proposal of a draft or returned submission and add evidence. The filing
+    rules apply again (the actor may not be the filer), and a changed destination or
+    family scope moves its routing and one-open-per-kind key along."""
+    _require_owner(submission, actor)
+    if proposal.kind != submission.kind or not transitions.editable_by_citizen(
+        Status(submission.status)
+    ):
+        raise InvalidTransition()
+    channel = (
+        Channel.ASSISTED
+        if submission.channel == Channel.ASSISTED and actor.pk == submission.filed_by_id
+        else Channel.CITIZEN
+    )
+    _filing_authorise(
+        actor=actor, proposal=proposal, channel=channel, consent_given=submission.consent_given
+    )
+    existing = _open_duplicate(submission.kind, proposal.subject_key, exclude_pk=submission.pk)
+    if existing:
+        raise DuplicateOpenSubmission(existing)
+    _uploads_check(uploads, already=submission.evidence.count())
+    submission = submission_items_replace(
+        submission=submission,
+        actor=actor,
+        items=proposal.items,
+        description=proposal.description if submission.kind == Kind.REPORT else None,
+    )
+    try:
+        with transaction.atomic():
+            updated = Submission.objects.filter(
+                pk=submission.pk, version=submission.version
+            ).update(
+                desa=proposal.desa,
+                subject_key=proposal.subject_key,
+                subject_registry=proposal.subject_registry,
+                subject_id=proposal.subject_id,
+                family=proposal.subject.family,
+                whole_family=proposal.whole_family,
+            )
+    except IntegrityError as exc:
+        raise DuplicateOpenSubmission(
+            _open_duplicate(submission.kind, proposal.subject_key, exclude_pk=submission.pk) or ""
+        ) from exc
+    if updated != 1:
+        raise ConcurrentDecision()
+    submission.refresh_from_db()
+    _evidence_store(submission=submission, actor=actor, uploads=uploads)
+    return submission
+
+
+@transaction.atomic
+def evidence_remove(*, submission: Submission, actor: User, evidence: Evidence) -> None:
+    """Remove one evidence file while the citizen may still edit; the file goes after commit."""
+    _require_owner(submission, actor)
+    if evidence.submission_id != submission.pk:
+        raise NotAuthorised()
+    if not transitions.editable_by_citizen(Status(submission.status)):
+        raise InvalidTransition()
+    storage, name = evidence.file.storage, evidence.file.name
+    evidence.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def notifications_mark_read(*, user: User, ids: Sequence[int]) -> int:
+    """Mark these of the user's notifications read; returns how many were unread."""
+    return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -45,7 +45,7 @@ def axe_check():
     def check(page) -> None:
         results = axe.run(page)
         bad = [
-            f"{v['id']} ({v['impact']}): {v['help']}"
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
             for v in results.response["violations"]
             if v["impact"] in ("serious", "critical")
         ]
