@@ -7,6 +7,8 @@ import pytest
 from django.core import mail
 
 from citizens.choices import Education
+from submissions.choices import Status
+from submissions.models import Submission
 from tests.factories import family_create, resident_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -65,3 +67,30 @@ def test_citizen_signs_up_links_checks_data_and_files_a_correction(
     assert f"{me.nik[:4]}" in html and me.nik[-4:] in html
     axe_check(page)
     screenshot(page, "citizen-03-my-data")
+
+    # A biodata correction of her education, with a PDF diploma as evidence.
+    diploma = tmp_path / "ijazah.pdf"
+    diploma.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.goto(f"{live_server.url}/pengajuan/baru/biodata/")
+    page.select_option("select[name=subject_nik]", me.nik)
+    _submit(page)
+    axe_check(page)
+    page.select_option("select[name=education]", str(Education.DIPLOMA_4_S1.value))
+    page.fill("input[name=basis_education]", "Ijazah S1 No. 123/2024")
+    page.set_input_files("input[name=evidence]", str(diploma))
+    screenshot(page, "citizen-04-correction-form")
+    _submit(page)
+
+    page.wait_for_url("**/pengajuan/PRJ-*/")
+    page.click("form[action$='/ajukan/'] button[type=submit]")
+    page.wait_for_url("**/pengajuan/PRJ-*/")
+    html = page.content()
+    assert "(PDF," in html  # the evidence is listed (names are not echoed back)
+    axe_check(page)
+    screenshot(page, "citizen-05-timeline")
+
+    submission = Submission.objects.get()
+    assert submission.status == Status.SUBMITTED
+    item = submission.items.get()
+    assert (item.field, item.value_after) == ("education", str(Education.DIPLOMA_4_S1.value))
+    assert submission.evidence.count() == 1
