@@ -2,7 +2,8 @@
 
 Each benchmark prints `BENCH <name> <value> <unit>` lines; the run is kept in docs/benchmarks.md.
 Benchmarks run against PostgreSQL (BENCH_DATABASE_URL, default a `purworejo_bench` database on
-the local server), which each benchmark recreates from scratch.
+the local server). `seed_demo` recreates it; other benchmarks reuse a registry of the right
+size when one is there.
 """
 
 import argparse
