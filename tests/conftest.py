@@ -153,6 +153,7 @@ def celery_worker_app(transactional_db):
     from purworejo_portal.celery import app
 
     app.conf.task_always_eager = False
+    app.control.purge()  # nothing left over from another run may reach this worker
     try:
         with start_worker(
             app, pool="threads", concurrency=1, perform_ping_check=False, loglevel="WARNING"

@@ -18,3 +18,5 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-private"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+# Tasks run in-process in tests; tests/conftest.py's celery_worker_app switches to a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
