@@ -147,6 +147,28 @@ class Family(models.Model):
         return f"KK #{self.pk}"
 
 
+# The F-1.01 biodata elements a change may touch, in the form's order (identity keys such as
+# the NIK and the family have their own services).
+BIODATA_FIELDS = (
+    "full_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "blood_type",
+    "religion",
+    "marital_status",
+    "education",
+    "occupation",
+    "citizenship",
+    "disability",
+    "father_name",
+    "mother_name",
+    "phone",
+    "life_status",
+    "death_date",
+)
+
+
 class Resident(models.Model):
     """Biodata elements of form F-1.01 shared by permanent and non-permanent residents."""
 

@@ -10,6 +10,7 @@ from django.db.models.functions import RowNumber
 from citizens import crypto, policy
 from citizens.choices import AccessPurpose, ChangeSource, Registry, Role
 from citizens.models import (
+    BIODATA_FIELDS,
     AccessLog,
     Desa,
     Family,
@@ -160,24 +161,7 @@ class RecordOverview:
     activity_limit: int
 
 
-_BIODATA_FIELDS = (
-    "full_name",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "blood_type",
-    "religion",
-    "marital_status",
-    "education",
-    "occupation",
-    "citizenship",
-    "disability",
-    "father_name",
-    "mother_name",
-    "phone",
-    "life_status",
-    "death_date",
-)
+_BIODATA_FIELDS = BIODATA_FIELDS
 _FAMILY_SHOWN = ("kk_number", "address", "rt", "rw", "desa")
 _NON_PERMANENT_SHOWN = (
     "kk_number",

@@ -16,6 +16,7 @@ from citizens.choices import AccessPurpose, ChangeSource, LifeStatus, Registry
 from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
 from citizens.fields import EncryptedTextField
 from citizens.models import (
+    BIODATA_FIELDS,
     AccessLog,
     Desa,
     Family,
@@ -27,27 +28,7 @@ from citizens.models import (
 )
 from citizens.nik import validate_kk_number, validate_nik
 
-# Biodata a change may touch; identity keys (NIK, family) have their own services.
-RESIDENT_FIELDS = frozenset(
-    {
-        "full_name",
-        "birth_place",
-        "birth_date",
-        "sex",
-        "blood_type",
-        "religion",
-        "marital_status",
-        "education",
-        "occupation",
-        "citizenship",
-        "disability",
-        "father_name",
-        "mother_name",
-        "phone",
-        "life_status",
-        "death_date",
-    }
-)
+RESIDENT_FIELDS = frozenset(BIODATA_FIELDS)
 PERMANENT_FIELDS = RESIDENT_FIELDS | {"family_relation"}
 NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {
     "kk_number",
