@@ -1,3 +1,4 @@
+import datetime
 import os
 import shutil
 
@@ -9,9 +10,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
-from citizens.choices import Role
+from citizens.choices import FamilyRelation, Role, Sex
 from citizens.models import Desa, Kecamatan
-from tests.factories import UserFactory
+from tests.factories import UserFactory, family_create, resident_create
 
 REQUIRE_SYSTEM_TOOLS = bool(os.environ.get("REQUIRE_SYSTEM_TOOLS"))
 
@@ -162,3 +163,24 @@ def celery_worker_app(transactional_db):
     finally:
         app.conf.task_always_eager = True
         connection.close()
+
+
+@pytest.fixture
+def family_of_three(desa):
+    """A family card in `desa`: the citizen herself, her husband and their child."""
+    family = family_create(desa=desa)
+    me = resident_create(family=family, full_name="SITI PEMILIK")
+    spouse = resident_create(
+        family=family,
+        full_name="BUDI SUAMI",
+        sex=Sex.MALE,
+        relation=FamilyRelation.HUSBAND,
+        birth_date=datetime.date(1987, 3, 4),
+    )
+    child = resident_create(
+        family=family,
+        full_name="ANAK PERTAMA",
+        relation=FamilyRelation.CHILD,
+        birth_date=datetime.date(2015, 8, 9),
+    )
+    return me, spouse, child

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from citizens import linking, services
-from citizens.choices import ChangeSource, LifeStatus, Role, Sex, StayPurpose
+from citizens.choices import ChangeSource, LifeStatus, Role
 from citizens.exceptions import (
     AccountAlreadyLinked,
     AlreadyLinked,
@@ -19,7 +19,12 @@ from citizens.exceptions import (
     LinkNotAllowed,
 )
 from citizens.models import LinkAttempt, ResidentLink
-from tests.factories import UserFactory, family_create, next_nik, resident_create
+from tests.factories import (
+    UserFactory,
+    family_create,
+    non_permanent_create,
+    resident_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,32 +49,7 @@ def _fail(user, resident, times: int) -> None:
 
 
 def _non_permanent(desa, *, kk_number: str = "", mother_name: str = "IBU TAMU"):
-    birth_date = datetime.date(2003, 4, 5)
-    return services.non_permanent_resident_create(
-        nik=next_nik(region="340401", birth_date=birth_date, sex=Sex.MALE),
-        data={
-            "full_name": "TAMU UJI",
-            "birth_place": "SLEMAN",
-            "birth_date": birth_date,
-            "sex": Sex.MALE,
-            "religion": 1,
-            "marital_status": 1,
-            "education": 5,
-            "occupation": 3,
-            "mother_name": mother_name,
-            "kk_number": kk_number,
-            "origin_address": "Jalan Asal 1",
-            "origin_region_code": "3404012001",
-            "domicile_desa": desa,
-            "domicile_address": "Asrama Blok A",
-            "domicile_rt": "001",
-            "domicile_rw": "001",
-            "purpose": StayPurpose.STUDY,
-            "start_date": datetime.date(2026, 1, 1),
-            "expected_end_date": datetime.date(2026, 12, 31),
-        },
-        source=ChangeSource.OFFICER,
-    )
+    return non_permanent_create(desa=desa, kk_number=kk_number, mother_name=mother_name)
 
 
 # The self-service link

@@ -16,8 +16,9 @@ from citizens.choices import (
     Religion,
     Role,
     Sex,
+    StayPurpose,
 )
-from citizens.models import Desa, Family, PermanentResident, User
+from citizens.models import Desa, Family, NonPermanentResident, PermanentResident, User
 from citizens.nikgen import make_kk, make_nik
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -85,5 +86,38 @@ def resident_create(
         nik=nik or next_nik(region=family.desa.kecamatan.code, birth_date=birth_date, sex=sex),
         family=family,
         data=values,
+        source=ChangeSource.OFFICER,
+    )
+
+
+NON_PERMANENT_BIRTH_DATE = datetime.date(2003, 4, 5)
+
+
+def non_permanent_create(*, desa: Desa, **overrides: object) -> NonPermanentResident:
+    """A student from Kulon Progo staying in `desa`, registered through the registry writer."""
+    data: dict[str, object] = {
+        "full_name": "TAMU UJI",
+        "birth_place": "SLEMAN",
+        "birth_date": NON_PERMANENT_BIRTH_DATE,
+        "sex": Sex.MALE,
+        "religion": Religion.ISLAM,
+        "marital_status": MaritalStatus.SINGLE,
+        "education": Education.SENIOR_SECONDARY,
+        "occupation": Occupation.STUDENT,
+        "mother_name": "IBU TAMU",
+        "origin_address": "Jalan Asal 1",
+        "origin_region_code": "3404012001",
+        "domicile_desa": desa,
+        "domicile_address": "Asrama Blok A",
+        "domicile_rt": "001",
+        "domicile_rw": "001",
+        "purpose": StayPurpose.STUDY,
+        "start_date": datetime.date(2026, 1, 1),
+        "expected_end_date": datetime.date(2026, 12, 31),
+        **overrides,
+    }
+    return services.non_permanent_resident_create(
+        nik=next_nik(region="340401", birth_date=NON_PERMANENT_BIRTH_DATE, sex=Sex.MALE),
+        data=data,
         source=ChangeSource.OFFICER,
     )

@@ -11,22 +11,24 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from citizens import crypto
-from citizens import services as services_citizens
 from citizens.choices import (
-    ChangeSource,
     Education,
-    FamilyRelation,
     LifeStatus,
     Occupation,
     Registry,
     Sex,
-    StayPurpose,
 )
 from citizens.models import Desa, ResidentLink
 from submissions import kinds, services
 from submissions.choices import Channel, Kind, Status
 from submissions.models import Notification, Submission
-from tests.factories import UserFactory, family_create, next_nik, resident_create
+from tests.factories import (
+    UserFactory,
+    family_create,
+    next_nik,
+    non_permanent_create,
+    resident_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,23 +58,8 @@ def _current_post(kind: Kind, resident) -> dict[str, str]:
 
 
 @pytest.fixture
-def family(desa):
-    family = family_create(desa=desa)
-    me = resident_create(family=family, full_name="SITI PEMILIK")
-    spouse = resident_create(
-        family=family,
-        full_name="BUDI SUAMI",
-        sex=Sex.MALE,
-        relation=FamilyRelation.HUSBAND,
-        birth_date=datetime.date(1987, 3, 4),
-    )
-    child = resident_create(
-        family=family,
-        full_name="ANAK PERTAMA",
-        relation=FamilyRelation.CHILD,
-        birth_date=datetime.date(2015, 8, 9),
-    )
-    return me, spouse, child
+def family(family_of_three):
+    return family_of_three
 
 
 @pytest.fixture
@@ -780,30 +767,7 @@ def test_death_form_does_not_offer_the_citizen_themselves_when_choosing(me_clien
 
 
 def _linked_non_permanent(client, desa):
-    birth_date = datetime.date(2003, 4, 5)
-    resident = services_citizens.non_permanent_resident_create(
-        nik=next_nik(region="340401", birth_date=birth_date, sex=Sex.MALE),
-        data={
-            "full_name": "TAMU UJI",
-            "birth_place": "SLEMAN",
-            "birth_date": birth_date,
-            "sex": Sex.MALE,
-            "religion": 1,
-            "marital_status": 1,
-            "education": 5,
-            "occupation": 3,
-            "origin_address": "Jalan Asal 1",
-            "origin_region_code": "3404",
-            "domicile_desa": desa,
-            "domicile_address": "Asrama Blok A",
-            "domicile_rt": "001",
-            "domicile_rw": "001",
-            "purpose": StayPurpose.STUDY,
-            "start_date": datetime.date(2026, 1, 1),
-            "expected_end_date": datetime.date(2026, 12, 31),
-        },
-        source=ChangeSource.OFFICER,
-    )
+    resident = non_permanent_create(desa=desa, origin_region_code="3404", mother_name="")
     user = UserFactory()
     ResidentLink.objects.create(user=user, non_permanent_resident=resident)
     client.force_login(user)

@@ -10,12 +10,17 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from citizens import linking, services
-from citizens.choices import ChangeSource, FamilyRelation, Occupation, Role, Sex, StayPurpose
+from citizens.choices import ChangeSource, FamilyRelation, Occupation, Role
 from citizens.models import AccessLog, PermanentResident, RecordChange
 from citizens.selectors import mask_number, my_record_overview
 from submissions import services as submission_services
 from submissions.choices import Channel, Kind
-from tests.factories import UserFactory, family_create, next_nik, resident_create
+from tests.factories import (
+    NON_PERMANENT_BIRTH_DATE,
+    UserFactory,
+    non_permanent_create,
+    resident_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,26 +39,6 @@ def _link(user, resident):
 
 def _english(client) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-
-@pytest.fixture
-def family_of_three():
-    family = family_create()
-    me = resident_create(family=family, full_name="SITI PEMILIK")
-    spouse = resident_create(
-        family=family,
-        full_name="BUDI PASANGAN",
-        sex=Sex.MALE,
-        relation=FamilyRelation.HUSBAND,
-        birth_date=datetime.date(1988, 2, 3),
-    )
-    child = resident_create(
-        family=family,
-        full_name="ANAK KECIL",
-        relation=FamilyRelation.CHILD,
-        birth_date=datetime.date(2015, 8, 9),
-    )
-    return me, spouse, child
 
 
 @pytest.fixture
@@ -261,32 +246,8 @@ def test_page_lists_open_requests_when_filed_about_the_person_or_family(
 
 
 def test_non_permanent_resident_sees_their_record_when_linked(client, citizen, desa) -> None:
-    birth_date = datetime.date(2003, 4, 5)
-    resident = services.non_permanent_resident_create(
-        nik=next_nik(region="340401", birth_date=birth_date, sex=Sex.MALE),
-        data={
-            "full_name": "TAMU UJI",
-            "birth_place": "SLEMAN",
-            "birth_date": birth_date,
-            "sex": Sex.MALE,
-            "religion": 1,
-            "marital_status": 1,
-            "education": 5,
-            "occupation": 3,
-            "mother_name": "IBU TAMU",
-            "kk_number": "3404010201200001",
-            "origin_address": "Jalan Asal 1",
-            "origin_region_code": "3404012001",
-            "domicile_desa": desa,
-            "domicile_address": "Asrama Blok A",
-            "domicile_rt": "001",
-            "domicile_rw": "001",
-            "purpose": StayPurpose.STUDY,
-            "start_date": datetime.date(2026, 1, 1),
-            "expected_end_date": datetime.date(2026, 12, 31),
-        },
-        source=ChangeSource.OFFICER,
-    )
+    birth_date = NON_PERMANENT_BIRTH_DATE
+    resident = non_permanent_create(desa=desa, kk_number="3404010201200001")
     linking.identity_link(
         user=citizen,
         nik=resident.nik,
