@@ -241,3 +241,12 @@ class AccessPurpose(models.TextChoices):
     REVIEW = "review", _("Reviewed for a submission")
     INSTITUTION_READ = "institution_read", _("Institution read through the API")
     EXPORT = "export", _("Included in an export")
+
+
+class AuditAction(models.TextChoices):
+    RECORD_VIEW = "record_view", _("Viewed a full record")
+    REVIEW_VIEW = "review_view", _("Opened a submission for review")
+    APPROVE = "approve", _("Approved at a tier")
+    REJECT = "reject", _("Rejected")
+    RETURN = "return", _("Returned for revision")
+    MERGE = "merge", _("Merged into the registry")

@@ -367,6 +367,37 @@ class AccessLog(AppendOnlyModel):
         return f"{self.purpose} {self.registry}#{self.record_id}"
 
 
+class AuditEntry(AppendOnlyModel):
+    """The audit trail (ISO 27001 A.8.15): officers' views of full records, review decisions
+    and merges. Searchable by officer, person (through the NIK's blind index) and date."""
+
+    actor = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("officer")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=choices.AuditAction.choices)
+    registry = models.CharField(
+        _("registry"), max_length=16, choices=choices.Registry.choices, blank=True
+    )
+    record_id = models.BigIntegerField(_("record"), null=True, blank=True)
+    nik_index = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(_("reference"), max_length=32, blank=True)
+    tier = models.CharField(_("tier"), max_length=12, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            models.Index(fields=["created_at"], name="audit_time"),
+            models.Index(fields=["actor", "created_at"], name="audit_actor"),
+            models.Index(fields=["nik_index", "created_at"], name="audit_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class ResidentLink(models.Model):
     """An account proven to belong to one resident (permanent or non-permanent).
 

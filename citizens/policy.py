@@ -76,3 +76,29 @@ def can_view_submission(
 def can_file_for_resident(user: AnyUser, desa: Desa) -> bool:
     """Assisted mode: a village operator files for residents of their own desa."""
     return is_officer(user) and user.role == Role.OPERATOR_DESA and covers_desa(user, desa)
+
+
+# Which review tier each officer role acts at (values of submissions.choices.Tier).
+REVIEW_TIERS = {
+    Role.OPERATOR_DESA: "desa",
+    Role.OFFICER_KECAMATAN: "kecamatan",
+    Role.VERIFIER: "dukcapil",
+    Role.HEAD: "dukcapil",
+}
+
+
+def review_tier(user: AnyUser) -> str | None:
+    """The tier at which this officer reviews submissions; None for everyone else."""
+    if not is_officer(user):
+        return None
+    return REVIEW_TIERS.get(Role(user.role))
+
+
+def can_search_audit(user: AnyUser) -> bool:
+    """Only the head of Dukcapil searches the audit trail."""
+    return is_officer(user) and user.role == Role.HEAD
+
+
+def can_read_change_statements(user: AnyUser) -> bool:
+    """F-1.06 statements are for Dukcapil, who carry the changes into SIAK."""
+    return is_officer(user) and user.role in REGENCY_WIDE_ROLES

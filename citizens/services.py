@@ -12,12 +12,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from citizens import crypto
-from citizens.choices import AccessPurpose, ChangeSource, LifeStatus, Registry
+from citizens.choices import AccessPurpose, AuditAction, ChangeSource, LifeStatus, Registry
 from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
 from citizens.fields import EncryptedTextField
 from citizens.models import (
     BIODATA_FIELDS,
     AccessLog,
+    AuditEntry,
     Desa,
     Family,
     NonPermanentResident,
@@ -29,7 +30,8 @@ from citizens.models import (
 from citizens.nik import validate_kk_number, validate_nik
 
 RESIDENT_FIELDS = frozenset(BIODATA_FIELDS)
-PERMANENT_FIELDS = RESIDENT_FIELDS | {"family_relation"}
+# Moving a person to another family card (an address change alone) is a registry change too.
+PERMANENT_FIELDS = RESIDENT_FIELDS | {"family", "family_relation"}
 NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {
     "kk_number",
     "origin_address",
@@ -331,17 +333,57 @@ def access_log_record(
     purpose: AccessPurpose,
     actor_label: str = "",
     reason: str = "",
+    nik_index: str = "",
+    reference: str = "",
 ) -> AccessLog:
-    """Append who looked at a record and why; the citizen sees this on their own page."""
+    """Append who looked at a record and why; the citizen sees this on their own page. An
+    officer's view also goes into the audit trail."""
     # Officers are shown by role and office at read time, in the reader's language;
     # `actor_label` names an institution (e.g. for API reads).
-    return AccessLog.objects.create(
+    entry = AccessLog.objects.create(
         registry=registry,
         record_id=record_id,
         actor=actor,
         actor_label=actor_label,
         purpose=purpose,
         reason=reason,
+    )
+    if actor is not None and purpose in (AccessPurpose.OFFICER_VIEW, AccessPurpose.REVIEW):
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORD_VIEW
+            if purpose == AccessPurpose.OFFICER_VIEW
+            else AuditAction.REVIEW_VIEW,
+            registry=registry,
+            record_id=record_id,
+            nik_index=nik_index,
+            reference=reference,
+        )
+    return entry
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: AuditAction,
+    registry: str = "",
+    record_id: int | None = None,
+    nik_index: str = "",
+    reference: str = "",
+    tier: str = "",
+    detail: str = "",
+) -> AuditEntry:
+    """Append one audit entry. The table is append-only (and guarded by a trigger on
+    PostgreSQL), so nothing written here can be changed or removed by the application."""
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        registry=registry,
+        record_id=record_id,
+        nik_index=nik_index,
+        reference=reference,
+        tier=tier,
+        detail=detail[:300],
     )
 
 

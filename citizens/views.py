@@ -74,6 +74,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         registry=Registry.PERMANENT,
         record_id=resident.pk,
         purpose=AccessPurpose.OFFICER_VIEW,
+        nik_index=resident.nik_index,
     )
     history = selectors.record_history(registry=Registry.PERMANENT, record_id=resident.pk)
     return render(

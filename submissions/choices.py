@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -37,3 +38,16 @@ class Channel(models.TextChoices):
     ASSISTED = "assisted", _("Assisted by a village operator")
     INSTITUTION_CSV = "institution_csv", _("Institution file upload")
     API = "api", _("Institution API")
+
+
+# Tiers in the order they act: a route lists a subset of these, in this order.
+TIER_ORDER = (Tier.DESA, Tier.KECAMATAN, Tier.DUKCAPIL)
+
+
+class RejectReason(models.TextChoices):
+    DOCUMENT_MISSING = "document_missing", _("The proving document is missing")
+    DOCUMENT_INVALID = "document_invalid", _("The proving document is not valid or not legible")
+    DATA_MISMATCH = "data_mismatch", _("The data do not match the documents")
+    DUPLICATE = "duplicate", _("Duplicate of another submission")
+    NOT_ELIGIBLE = "not_eligible", _("The change is not allowed for this person")
+    OTHER = "other", pgettext_lazy("reject reason", "Other")

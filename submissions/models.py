@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from citizens.choices import Registry
 from citizens.fields import EncryptedTextField
 from citizens.models import AppendOnlyModel, Desa, Family
-from submissions.choices import OPEN_STATUSES, Channel, Kind, Status, Tier
+from submissions.choices import OPEN_STATUSES, Channel, Kind, RejectReason, Status, Tier
 
 
 class Submission(models.Model):
@@ -50,7 +50,16 @@ class Submission(models.Model):
     whole_family = models.BooleanField(_("for the whole family"), default=False)
     description = EncryptedTextField(_("description"), blank=True)
     officer_note = models.TextField(_("officer's note"), blank=True)
+    # The elements an officer asked the citizen to revise.
+    returned_fields = models.JSONField(default=list, blank=True)
+    decision_code = models.CharField(
+        _("reason for rejection"), max_length=20, choices=RejectReason.choices, blank=True
+    )
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    # The review tiers, copied from the kind's Route when submitted, so a later change of
+    # the route does not move submissions already under review.
+    route = models.JSONField(default=list, blank=True)
+    tier_entered_at = models.DateTimeField(_("waiting at this tier since"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -70,11 +79,32 @@ class Submission(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "current_tier", "desa"], name="submission_queue"),
+            models.Index(fields=["current_tier", "tier_entered_at"], name="submission_queue_age"),
             models.Index(fields=["subject_registry", "subject_id"], name="submission_subject"),
         ]
 
     def __str__(self) -> str:
         return self.tracking_code
+
+
+class Route(models.Model):
+    """The review tiers of one kind of submission, in order; an administrator may change it."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, unique=True)
+    tiers = models.JSONField(_("tiers"), help_text=_('In order, e.g. ["desa", "dukcapil"].'))
+
+    class Meta:
+        verbose_name = _("review route")
+        verbose_name_plural = _("review routes")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {' → '.join(self.tiers)}"
+
+    def clean(self) -> None:
+        from submissions.routing import route_validate
+
+        route_validate(self.tiers)
 
 
 class SubmissionItem(models.Model):

@@ -18,8 +18,8 @@ from django.utils.translation import override
 from citizens import policy
 from citizens import selectors as citizen_selectors
 from citizens.models import Desa, Family, User
-from submissions import events, selectors, transitions
-from submissions.choices import OPEN_STATUSES, Channel, Kind, Status, Tier
+from submissions import events, routing, selectors, transitions
+from submissions.choices import OPEN_STATUSES, Channel, Kind, Status
 from submissions.evidence import MAX_FILES, evidence_check
 from submissions.exceptions import (
     ConcurrentDecision,
@@ -218,17 +218,27 @@ def submission_transition(
 
 
 def submission_submit(*, submission: Submission, actor: User) -> Submission:
-    """Send a draft (or a revised, returned submission) to review at the village tier."""
+    """Send a draft (or a revised, returned submission) to the first tier of its kind's route.
+    The route is copied onto the submission; a resubmission starts again at the first tier."""
     _require_owner(submission, actor)
     if submission.kind != Kind.REPORT and not submission.items.exists():
         raise NothingChanged()
+    route = routing.route_for(submission.kind)
+    now = timezone.now()
     return submission_transition(
         submission=submission,
         to=Status.SUBMITTED,
         actor=actor,
         side=transitions.CITIZEN,
-        tier=Tier.DESA,
-        extra={"current_tier": Tier.DESA, "submitted_at": timezone.now(), "officer_note": ""},
+        tier=route[0],
+        extra={
+            "route": [str(tier) for tier in route],
+            "current_tier": route[0],
+            "tier_entered_at": now,
+            "submitted_at": submission.submitted_at or now,
+            "officer_note": "",
+            "returned_fields": [],
+        },
     )
 
 

@@ -9,7 +9,8 @@ OFFICER = "officer"
 TRANSITIONS: dict[tuple[Status, Status], str] = {
     (Status.DRAFT, Status.SUBMITTED): CITIZEN,
     (Status.DRAFT, Status.WITHDRAWN): CITIZEN,
-    (Status.SUBMITTED, Status.IN_REVIEW): OFFICER,
+    (Status.SUBMITTED, Status.IN_REVIEW): OFFICER,  # approved at the first tier
+    (Status.SUBMITTED, Status.APPROVED): OFFICER,  # a one-tier route
     (Status.SUBMITTED, Status.RETURNED): OFFICER,
     (Status.SUBMITTED, Status.REJECTED): OFFICER,
     (Status.SUBMITTED, Status.WITHDRAWN): CITIZEN,
