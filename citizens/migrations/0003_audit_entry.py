@@ -22,7 +22,8 @@ DROP_SQL = "DROP TRIGGER IF EXISTS citizens_auditentry_append_only ON citizens_a
 
 def _guard(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        # params=None: the % in RAISE is PL/pgSQL's, not a query placeholder.
+        schema_editor.execute(APPEND_ONLY_SQL, params=None)
 
 
 def _unguard(apps, schema_editor):
