@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from benchmarks import page
+from benchmarks import page, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE_URL = os.environ.get(
@@ -93,4 +93,5 @@ def bench_seed_demo() -> Iterator[str]:
 BENCHMARKS: dict[str, Callable[[], Iterator[str]]] = {
     "seed_demo": bench_seed_demo,
     "page": page.bench_page,
+    "queue": queue.bench_queue,
 }
