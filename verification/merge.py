@@ -6,6 +6,7 @@ registry's unique constraint on (record, field, source, reference) means a submi
 never write the same element twice.
 """
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from citizens.choices import (
 )
 from citizens.crypto import kk_index
 from citizens.exceptions import RegistryError
-from citizens.models import Desa, Family, NonPermanentResident, PermanentResident, User
+from citizens.models import (
+    Desa,
+    Family,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    User,
+)
 from submissions import kinds
 from submissions.choices import Kind
 from submissions.models import Submission, SubmissionItem
@@ -140,8 +148,14 @@ def conflicts(submission: Submission, items: Iterable[SubmissionItem] | None = N
 def _parse(model: type[models.Model], name: str, text: str) -> Any:
     """Item text back to the value the model field holds."""
     if name in ("desa", "domicile_desa"):
-        return Desa.objects.get(pk=int(text))
+        desa = (
+            Desa.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
+        )
+        if desa is None:
+            raise MergeRefused()
+        return desa
     field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
     if text == "" and getattr(field, "null", False):
         return None
     try:
@@ -166,12 +180,15 @@ def _family_for(
     officer: User,
     code: str,
 ) -> tuple[Family, bool]:
-    """The family card to join (it exists) or open (it is new); True if it was created."""
+    """The family card to join (it exists) or open (it is new); True if it was created. An
+    existing card must lie in the approved village: its address becomes the person's."""
     try:
         existing = Family.objects.filter(kk_index=kk_index(kk_number)).first()
     except (ValidationError, ValueError) as exc:
         raise MergeRefused() from exc
     if existing is not None:
+        if existing.desa_id != desa.pk:
+            raise MergeRefused(_kk_elsewhere())
         return existing, False
     family = registry.family_create(
         kk_number=kk_number,
@@ -205,11 +222,21 @@ def merge(
         )
     after = {item.field: item.value_after for item in items}
     try:
-        return _MERGERS[Kind(submission.kind)](submission, officer, after, data)
+        result = _MERGERS[Kind(submission.kind)](submission, officer, after, data)
     except RegistryError as exc:
         raise MergeRefused(exc.message) from exc
     except ValidationError as exc:
         raise MergeRefused(" ".join(exc.messages)) from exc
+    if result is None:
+        return None
+    # Count what was really written under this submission's reference (a new family card
+    # and the person's creation rows included), rather than trusting each merger's arithmetic.
+    written = RecordChange.objects.filter(
+        source=ChangeSource.SUBMISSION, source_ref=submission.tracking_code
+    ).count()
+    if not written:
+        raise MergeRefused(_already_merged())
+    return dataclasses.replace(result, changes=written)
 
 
 def _common(submission: Submission, officer: User) -> dict[str, Any]:
@@ -265,6 +292,8 @@ def _merge_address(
     family, created = _family_for(
         kk_number=data.kk_number, officer=officer, code=submission.tracking_code, **target
     )
+    if family.pk == old.pk:
+        raise MergeRefused(gettext("The person is already on this family card (KK)."))
     relation = FamilyRelation.HEAD if created else (data.family_relation or FamilyRelation.OTHER)
     history = registry.record_update(
         record=resident,
@@ -382,6 +411,19 @@ def _registry_of(resident: AnyResident) -> str:
 
 def _kk_required() -> str:
     return gettext("Enter the number of the family card (KK) the person joins or opens.")
+
+
+def _already_merged() -> str:
+    return gettext(
+        "The registry already holds the approved values: nothing would change. Reject the "
+        "submission as a duplicate instead."
+    )
+
+
+def _kk_elsewhere() -> str:
+    return gettext(
+        "This family card (KK) is registered in another village than the approved address."
+    )
 
 
 def _nik_required() -> str:
