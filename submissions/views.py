@@ -242,6 +242,9 @@ def submission_detail(request: HttpRequest, user: User, submission: Submission) 
             "actions": selectors.submission_actions(user=user, submission=submission),
             "is_officer": policy.is_officer(user),
             "returned": submission.status == Status.RETURNED,
+            "returned_labels": [
+                kinds.FIELD_LABELS.get(name, name) for name in submission.returned_fields
+            ],
         },
     )
 
