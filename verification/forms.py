@@ -48,7 +48,9 @@ class QueueFilterForm(forms.Form):
         grouped: list[tuple[object, object]] = [("", _("All villages"))]
         for kecamatan, group in groupby(villages, key=lambda desa: desa.kecamatan.name):
             grouped.append((kecamatan, [(desa.pk, desa.name) for desa in group]))
-        self.fields["desa"].choices = grouped
+        desa = self.fields["desa"]
+        assert isinstance(desa, forms.TypedChoiceField)
+        desa.choices = grouped
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data.get("code") or "").strip().upper()
@@ -95,7 +97,7 @@ class DecisionForm(forms.Form):
         required=False,
         choices=[("", "—"), *RejectReason.choices],
     )
-    fields = forms.MultipleChoiceField(
+    return_fields = forms.MultipleChoiceField(
         label=_("Elements to revise"), required=False, widget=forms.CheckboxSelectMultiple
     )
     note = forms.CharField(
@@ -136,14 +138,20 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.final_tier = final_tier
         self.needs_input = tuple(needs_input) if final_tier else ()
-        self.fields["fields"].choices = list(elements)
+        self.conflicts = {name for name, _label in conflicts} if final_tier else set()
+        self._choices("return_fields").choices = list(elements)
         if final_tier and conflicts:
-            self.fields["confirmed"].choices = list(conflicts)
+            self._choices("confirmed").choices = list(conflicts)
         else:
             del self.fields["confirmed"]
         for name in ("nik", "kk_number", "family_relation", "registration_reference"):
             if name not in self.needs_input:
                 del self.fields[name]
+
+    def _choices(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
 
     def clean_nik(self) -> str:
         value = str(self.cleaned_data.get("nik") or "").strip()
@@ -165,13 +173,11 @@ class DecisionForm(forms.Form):
         elif outcome == Outcome.RETURN and not note:
             self.add_error("note", _("Write a note for the citizen."))
         elif outcome == Outcome.APPROVE and self.final_tier:
-            if "confirmed" in self.fields:
-                choices = {str(value) for value, _label in self.fields["confirmed"].choices}
-                if set(data.get("confirmed") or ()) != choices:
-                    self.add_error(
-                        "confirmed",
-                        _("Confirm every element that changed in the registry before approving."),
-                    )
+            if "confirmed" in self.fields and set(data.get("confirmed") or ()) != self.conflicts:
+                self.add_error(
+                    "confirmed",
+                    _("Confirm every element that changed in the registry before approving."),
+                )
             for name in ("nik", "kk_number", "registration_reference"):
                 if name in self.fields and not data.get(name) and name not in self.errors:
                     self.add_error(name, _("This is needed to write the change to the registry."))
@@ -185,7 +191,7 @@ class DecisionForm(forms.Form):
             "outcome": outcome,
             "note": str(data.get("note") or "").strip(),
             "reason_code": data.get("reason_code") or "" if outcome == Outcome.REJECT else "",
-            "fields": list(data.get("fields") or ()) if outcome == Outcome.RETURN else [],
+            "fields": list(data.get("return_fields") or ()) if outcome == Outcome.RETURN else [],
             "confirmed_fields": list(data.get("confirmed") or ()),
             "merge_input": merge.MergeInput(
                 nik=data.get("nik") or "",

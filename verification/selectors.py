@@ -133,11 +133,11 @@ def queue_counts(officer: User, *, now: datetime.datetime | None = None) -> Queu
         .values("status")
         .annotate(total=Count("pk"), overdue=Count("pk", filter=Q(tier_entered_at__lt=cutoff)))
     )
-    by_status = {row["status"]: row for row in rows}
+    totals = {str(row["status"]): int(row["total"]) for row in rows}
     return QueueCounts(
-        submitted=by_status.get(Status.SUBMITTED, {}).get("total", 0),
-        in_review=by_status.get(Status.IN_REVIEW, {}).get("total", 0),
-        overdue=sum(row["overdue"] for row in by_status.values()),
+        submitted=totals.get(Status.SUBMITTED, 0),
+        in_review=totals.get(Status.IN_REVIEW, 0),
+        overdue=sum(int(row["overdue"]) for row in rows),
     )
 
 

@@ -283,10 +283,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     if not policy.can_search_audit(viewer):
         raise PermissionDenied
     if request.method == "POST":
-        data = request.POST
+        data = request.POST.dict()
         page_number = request.POST.get("page")
     else:
-        data = request.GET.copy()
+        data = request.GET.dict()
         data.pop("nik", None)
         data.pop("page", None)
         page_number = request.GET.get("page")

@@ -671,7 +671,7 @@ def test_return_names_the_elements_and_the_citizen_then_sees_their_labels(
     assert "note" in no_note.context["form"].errors
     client.post(
         _url("decide", biodata_submitted),
-        {"outcome": "return", "fields": ["occupation"], "note": "Lampirkan SK terbaru."},
+        {"outcome": "return", "return_fields": ["occupation"], "note": "Lampirkan SK terbaru."},
     )
     submission = fresh(biodata_submitted)
     assert (submission.status, submission.returned_fields) == (Status.RETURNED, ["occupation"])
@@ -685,9 +685,9 @@ def test_return_refuses_an_element_the_kind_does_not_have_when_posted(
 ) -> None:
     response = _as(client, operator_desa).post(
         _url("decide", biodata_submitted),
-        {"outcome": "return", "fields": ["nik"], "note": "x"},
+        {"outcome": "return", "return_fields": ["nik"], "note": "x"},
     )
-    assert "fields" in response.context["form"].errors
+    assert "return_fields" in response.context["form"].errors
     assert fresh(biodata_submitted).status == Status.SUBMITTED
 
 
