@@ -80,6 +80,13 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["status", "current_tier", "desa"], name="submission_queue"),
             models.Index(fields=["current_tier", "tier_entered_at"], name="submission_queue_age"),
+            # Officers' queues: open items only (decided ones pile up over the years), in
+            # waiting order, holding every column the queue's counts read (index-only scans).
+            models.Index(
+                fields=["current_tier", "tier_entered_at", "id", "status", "desa"],
+                condition=Q(status__in=[Status.SUBMITTED, Status.IN_REVIEW]),
+                name="submission_open_queue",
+            ),
             models.Index(fields=["subject_registry", "subject_id"], name="submission_subject"),
         ]
 
