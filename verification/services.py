@@ -9,11 +9,12 @@ from django.db.models import Q
 from django.utils import formats, timezone
 
 from citizens import policy
+from citizens import selectors as citizen_selectors
 from citizens import services as registry
-from citizens.choices import AuditAction
+from citizens.choices import AuditAction, Registry
 from citizens.models import User
 from submissions import kinds, routing, transitions
-from submissions.choices import Kind, RejectReason, Status, Tier
+from submissions.choices import Kind, RejectReason, Status
 from submissions.exceptions import ConcurrentDecision, InvalidTransition
 from submissions.models import Submission
 from submissions.services import submission_transition
@@ -48,12 +49,32 @@ def review_authorise(*, officer: User, submission: Submission) -> None:
         raise NotYourTier()
     if officer.pk in (submission.filed_by_id, submission.citizen_id):
         raise FourEyes()
+    if _concerns(officer, submission):
+        raise FourEyes()
     if (
         Decision.objects.filter(submission=submission, officer=officer)
         .exclude(tier=submission.current_tier)
         .exists()
     ):
         raise FourEyes()
+
+
+def _concerns(officer: User, submission: Submission) -> bool:
+    """The submission is about the officer's own registry record (their account is linked
+    to it) or about someone on their own family card, whoever filed it."""
+    link = citizen_selectors.resident_link_for_user(officer)
+    if link is None:
+        return False
+    person = link.resident
+    if submission.subject_key == person.nik_index:
+        return True
+    registry_of_person = (
+        Registry.PERMANENT if link.permanent_resident_id is not None else Registry.NON_PERMANENT
+    )
+    if (submission.subject_registry, submission.subject_id) == (registry_of_person, person.pk):
+        return True
+    own_family = link.permanent_resident.family_id if link.permanent_resident else None
+    return own_family is not None and submission.family_id == own_family
 
 
 def _claim_by_other(submission: Submission, officer: User) -> Claim | None:
@@ -226,7 +247,7 @@ def submission_decide(
         detail=reason_code or ", ".join(fields),
     )
     if merge_result is not None:
-        _merged(submission=submission, officer=officer, result=merge_result)
+        _merged(submission=submission, officer=officer, tier=tier, result=merge_result)
     Claim.objects.filter(submission=submission).delete()
     return submission
 
@@ -236,7 +257,9 @@ def _keyed_by_nik(submission: Submission) -> bool:
     return submission.kind not in (Kind.BIRTH, Kind.REPORT)
 
 
-def _merged(*, submission: Submission, officer: User, result: merging.MergeResult) -> Merge:
+def _merged(
+    *, submission: Submission, officer: User, tier: str, result: merging.MergeResult
+) -> Merge:
     """The merge's change event (for the stakeholder feed), its audit entry, and the F-1.06
     statement rendered by a worker once the transaction has committed."""
     from verification.tasks import render_change_statement
@@ -256,7 +279,7 @@ def _merged(*, submission: Submission, officer: User, result: merging.MergeResul
         record_id=result.record_id,
         nik_index=submission.subject_key if _keyed_by_nik(submission) else "",
         reference=submission.tracking_code,
-        tier=Tier.DUKCAPIL,
+        tier=tier,
         detail=str(result.changes),
     )
     render_change_statement.delay_on_commit(event.pk)
