@@ -250,20 +250,6 @@ def submission_withdraw(*, submission: Submission, actor: User) -> Submission:
     )
 
 
-def submission_return_for_revision(*, submission: Submission, actor: User, note: str) -> Submission:
-    """An officer sends it back with a note; the citizen edits and resubmits."""
-    if not policy.covers_desa(actor, submission.desa):
-        raise NotAuthorised()
-    return submission_transition(
-        submission=submission,
-        to=Status.RETURNED,
-        actor=actor,
-        side=transitions.OFFICER,
-        note=note,
-        extra={"officer_note": note},
-    )
-
-
 @transaction.atomic
 def evidence_attach(
     *,

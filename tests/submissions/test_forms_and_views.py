@@ -29,6 +29,8 @@ from tests.factories import (
     non_permanent_create,
     resident_create,
 )
+from verification.choices import Outcome
+from verification.services import submission_decide
 
 pytestmark = pytest.mark.django_db
 
@@ -469,8 +471,12 @@ def test_citizen_sees_the_note_edits_and_resubmits_when_an_officer_returns_it(
     me_client.post(reverse("submissions:submit", args=[code]))
     submission.refresh_from_db()
     assert submission.status == Status.SUBMITTED
-    services.submission_return_for_revision(
-        submission=submission, actor=operator_desa, note="Lampirkan SK pengangkatan."
+    submission_decide(
+        submission=submission,
+        officer=operator_desa,
+        outcome=Outcome.RETURN,
+        note="Lampirkan SK pengangkatan.",
+        fields=["occupation"],
     )
     detail = me_client.get(reverse("submissions:detail", args=[code]))
     assert "Returned for revision" in detail.text
@@ -725,10 +731,12 @@ def test_birth_is_edited_and_resubmitted_when_returned(me_client, family, operat
     submission = _only_submission()
     code = submission.tracking_code
     me_client.post(reverse("submissions:submit", args=[code]))
-    services.submission_return_for_revision(
+    submission_decide(
         submission=Submission.objects.get(pk=submission.pk),
-        actor=operator_desa,
+        officer=operator_desa,
+        outcome=Outcome.RETURN,
         note="Tulis nama ayah.",
+        fields=["father_name"],
     )
     edit_url = reverse("submissions:edit", args=[code])
     assert 'value="BAYI BARU"' in me_client.get(edit_url).text

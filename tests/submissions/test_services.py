@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from citizens import crypto
-from citizens.choices import FamilyRelation, Occupation, Religion, Sex
+from citizens.choices import FamilyRelation, Occupation, Religion, Role, Sex
 from citizens.models import ResidentLink
 from submissions import kinds, services, transitions
 from submissions.choices import Channel, Kind, Status, Tier
@@ -27,6 +27,8 @@ from submissions.exceptions import (
 from submissions.models import Evidence, Notification, StatusEmail, Submission, SubmissionEvent
 from submissions.services import Item
 from tests.factories import UserFactory, family_create, next_nik, resident_create
+from verification.choices import Outcome
+from verification.services import submission_decide
 
 pytestmark = pytest.mark.django_db
 
@@ -108,20 +110,24 @@ def test_table_has_no_move_out_of_a_closed_status_when_inspected() -> None:
     assert not [move for move in transitions.TRANSITIONS if move[0] in closed]
 
 
+def _return(submission: Submission, officer, note: str) -> Submission:
+    """An officer allowed at the submission's tier returns it, through the review service."""
+    return submission_decide(
+        submission=submission, officer=officer, outcome=Outcome.RETURN, note=note
+    )
+
+
 def test_stale_copy_gets_concurrent_decision_when_another_officer_decided_first(
-    owner, resident, operator_desa, officer_kecamatan
+    owner, resident, operator_desa, desa
 ) -> None:
     submission = services.submission_submit(submission=_draft(owner, resident), actor=owner)
     stale = Submission.objects.get(pk=submission.pk)
-    services.submission_transition(
-        submission=submission, to=Status.IN_REVIEW, actor=operator_desa, side="officer"
-    )
+    submission_decide(submission=submission, officer=operator_desa, outcome=Outcome.APPROVE)
+    colleague = UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=desa)
     with pytest.raises(ConcurrentDecision):
-        services.submission_return_for_revision(
-            submission=stale, actor=officer_kecamatan, note="Foto buram"
-        )
+        _return(stale, colleague, "Foto buram")
     submission.refresh_from_db()
-    assert submission.status == Status.IN_REVIEW
+    assert (submission.status, submission.current_tier) == (Status.IN_REVIEW, Tier.DUKCAPIL)
     assert submission.officer_note == ""
 
 
@@ -145,9 +151,7 @@ def test_every_change_writes_an_event_when_the_submission_goes_round_the_loop(
 ) -> None:
     submission = _draft(owner, resident)
     submission = services.submission_submit(submission=submission, actor=owner)
-    submission = services.submission_return_for_revision(
-        submission=submission, actor=operator_desa, note="Lampirkan ijazah"
-    )
+    submission = _return(submission, operator_desa, "Lampirkan ijazah")
     submission = services.submission_submit(submission=submission, actor=owner)
     services.submission_withdraw(submission=submission, actor=owner)
     moves = list(
@@ -176,9 +180,7 @@ def test_citizen_is_notified_when_an_officer_returns_the_submission(
     owner, resident, operator_desa
 ) -> None:
     submission = services.submission_submit(submission=_draft(owner, resident), actor=owner)
-    services.submission_return_for_revision(
-        submission=submission, actor=operator_desa, note="Kurang KK"
-    )
+    _return(submission, operator_desa, "Kurang KK")
     messages = list(Notification.objects.filter(user=owner).values_list("message", flat=True))
     assert len(messages) == 2  # submitted, returned (no notice for one's own new draft)
     assert all(submission.tracking_code in message for message in messages)
@@ -193,9 +195,7 @@ def test_one_email_is_sent_per_event_when_tasks_run_and_rerun(
     with django_capture_on_commit_callbacks(execute=True):
         submission = services.submission_submit(submission=submission, actor=owner)
     with django_capture_on_commit_callbacks(execute=True):
-        services.submission_return_for_revision(
-            submission=submission, actor=operator_desa, note="Foto KTP buram"
-        )
+        _return(submission, operator_desa, "Foto KTP buram")
     events = list(SubmissionEvent.objects.filter(submission=submission).order_by("pk"))
     assert len(mail.outbox) == len(events) == 3
     assert all(message.to == [owner.email] for message in mail.outbox)
