@@ -28,7 +28,7 @@ from citizens.models import (
 )
 from submissions import kinds, routing
 from submissions import selectors as submission_selectors
-from submissions.choices import TIER_ORDER, Kind, Status
+from submissions.choices import TIER_ORDER, Kind, Status, Tier
 from submissions.models import Evidence, Submission, SubmissionItem
 from verification import merge, sla
 from verification.models import ChangeStatement, Claim, Decision, Merge
@@ -653,3 +653,8 @@ def audit_entries_for(
         end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min)
         entries = entries.filter(created_at__lt=timezone.make_aware(end, zone))
     return entries
+
+
+def tier_label(code: str) -> str:
+    """An audit entry's tier (a plain code there) in the reader's language."""
+    return str(Tier(code).label) if code in Tier.values else code

@@ -296,8 +296,9 @@ def audit(request: HttpRequest) -> HttpResponse:
     else:
         entries = selectors.audit_entries_for(viewer, **(form.search() if form.is_bound else {}))
     page = Paginator(entries, PAGE_SIZE).get_page(page_number)
+    rows = [(entry, selectors.tier_label(entry.tier)) for entry in page.object_list]
     return render(
         request,
         "verification/audit.html",
-        {"form": form, "page": page, "by_post": request.method == "POST"},
+        {"form": form, "page": page, "rows": rows, "by_post": request.method == "POST"},
     )

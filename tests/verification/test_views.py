@@ -947,7 +947,11 @@ def audit_trail(operator_desa, verifier, family):
             created_at=now - datetime.timedelta(days=10),
         ),
         AuditEntry.objects.create(
-            actor=verifier, action=AuditAction.APPROVE, nik_index=me.nik_index, reference="B"
+            actor=verifier,
+            action=AuditAction.APPROVE,
+            nik_index=me.nik_index,
+            reference="B",
+            tier=Tier.DUKCAPIL,
         ),
         AuditEntry.objects.create(
             actor=verifier,
@@ -968,7 +972,9 @@ def test_audit_search_finds_entries_by_officer_nik_and_date_when_the_head_asks(
 ) -> None:
     _as(client, head)
     url = reverse("verification:audit")
-    assert _references(client.get(url)) == ["B", "C", "A"]
+    everything = client.get(url)
+    assert _references(everything) == ["B", "C", "A"]
+    assert "<td>Dukcapil</td>" in everything.text
     assert _references(client.get(url, {"officer": verifier.email.upper()})) == ["B", "C"]
     assert _references(client.post(url, {"nik": family[0].nik})) == ["B", "A"]
     today = timezone.localdate()
