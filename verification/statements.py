@@ -11,10 +11,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
+from citizens.choices import Registry
+from citizens.models import Family, NonPermanentResident, PermanentResident
 from submissions import kinds
 from submissions.choices import Kind
 from verification.choices import Outcome
-from verification.merge import subject_record
 from verification.models import ChangeStatement, Decision, Merge
 
 
@@ -47,21 +48,41 @@ def change_statement_context(merge: Merge) -> dict[str, object]:
         )
         for number, item in enumerate(items, start=1)
     ]
-    approvals = (
-        Decision.objects.filter(submission=submission, outcome=Outcome.APPROVE)
+    # Only the approvals that led to this merge: a return sent the submission back to the
+    # first tier, and the approvals before it were of a proposal that no longer exists.
+    decisions = list(
+        Decision.objects.filter(submission=submission)
         .select_related("officer")
         .order_by("decided_at", "pk")
     )
-    record = subject_record(submission)
+    last_round = [
+        index for index, decision in enumerate(decisions) if decision.outcome != Outcome.APPROVE
+    ]
+    approvals = decisions[last_round[-1] + 1 :] if last_round else decisions
+    person = _merged_person(merge)
+    family = person.family if isinstance(person, PermanentResident) else submission.family
+    if merge.registry == Registry.FAMILY:
+        family = Family.objects.filter(pk=merge.record_id).first() or family
     return {
         "merge": merge,
         "submission": submission,
-        "person": record if record is not None and hasattr(record, "nik") else None,
+        "person": person,
+        "family": family,
         "rows": rows,
         "documents": list(submission.evidence.order_by("uploaded_at", "pk")),
         "approvals": list(approvals),
         "generated_at": timezone.localtime(),
     }
+
+
+def _merged_person(merge: Merge) -> PermanentResident | NonPermanentResident | None:
+    """The person the merge wrote (for a birth, an arrival or a first registration, the new
+    record; the submission itself names nobody), None for a family's address."""
+    if merge.registry == Registry.PERMANENT:
+        return PermanentResident.objects.select_related("family").filter(pk=merge.record_id).first()
+    if merge.registry == Registry.NON_PERMANENT:
+        return NonPermanentResident.objects.filter(pk=merge.record_id).first()
+    return None
 
 
 def change_statement_render(*, merge_id: int) -> ChangeStatement:
