@@ -18,6 +18,7 @@ from submissions.services import Item
 from tests.factories import UserFactory, family_create, resident_create
 from verification import services, tasks
 from verification.choices import Outcome
+from verification.exceptions import AlreadyClaimed
 from verification.models import Claim, Decision, Merge
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -65,8 +66,12 @@ def _at_dukcapil(desa, citizen: User, operator: User) -> tuple[Submission, Perma
     return submission, resident
 
 
-def _race(submission: Submission, deciders: list[tuple[User, dict[str, object]]]) -> list[object]:
-    """Each decider loads its own copy, waits at the barrier, then decides."""
+def _race(
+    submission: Submission,
+    deciders: list[tuple[User, dict[str, object]]],
+    action: Callable[..., object] = services.submission_decide,
+) -> list[object]:
+    """Each decider loads its own copy, waits at the barrier, then decides (or claims)."""
     barrier = threading.Barrier(len(deciders))
     results: list[object] = [None] * len(deciders)
 
@@ -74,9 +79,9 @@ def _race(submission: Submission, deciders: list[tuple[User, dict[str, object]]]
         try:
             mine = Submission.objects.get(pk=submission.pk)
             barrier.wait(timeout=30)
-            services.submission_decide(submission=mine, officer=officer, **decision)
+            action(submission=mine, officer=officer, **decision)
             results[index] = WON
-        except ConcurrentDecision:
+        except (ConcurrentDecision, AlreadyClaimed):
             results[index] = LOST
         except Exception as exc:  # reported by the assertion below
             results[index] = exc
@@ -183,3 +188,14 @@ def test_concurrent_approve_and_return_leave_one_decision_when_they_race(desa, s
             assert _audit(submission, AuditAction.APPROVE) == 0
         assert _audit(submission, AuditAction.APPROVE) + _audit(submission, AuditAction.RETURN) == 1
     assert len(statements) == Merge.objects.count()
+
+
+def test_concurrent_claims_leave_one_holder_when_two_verifiers_claim_at_once(desa) -> None:
+    citizen, operator, first, second = _officers(desa)
+    for _round in range(ROUNDS):
+        submission, _resident = _at_dukcapil(desa, citizen, operator)
+        results = _race(submission, [(first, {}), (second, {})], action=services.submission_claim)
+        assert sorted(map(str, results)) == [LOST, WON], results
+        holder = Claim.objects.get(submission=submission).officer
+        winner = first if results[0] == WON else second
+        assert holder == winner
