@@ -88,6 +88,19 @@ class MergeResult:
     changes: int
 
 
+def merged_nik_index(result: MergeResult) -> str:
+    """The blind index of the person a merge wrote ("" for a family's address)."""
+    model: type[AnyResident]
+    if result.registry == Registry.PERMANENT:
+        model = PermanentResident
+    elif result.registry == Registry.NON_PERMANENT:
+        model = NonPermanentResident
+    else:
+        return ""
+    found = model.objects.filter(pk=result.record_id).values_list("nik_index", flat=True).first()
+    return found or ""
+
+
 def needs_input(submission: Submission) -> tuple[str, ...]:
     """The MergeInput fields the final-tier decision form asks for."""
     if submission.kind == Kind.BIRTH:

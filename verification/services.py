@@ -244,12 +244,20 @@ def submission_decide(
         nik_index=submission.subject_key if _keyed_by_nik(submission) else "",
         reference=submission.tracking_code,
         tier=tier,
-        detail=reason_code or ", ".join(fields),
+        detail=_audit_detail(outcome, reason_code, fields),
     )
     if merge_result is not None:
         _merged(submission=submission, officer=officer, tier=tier, result=merge_result)
     Claim.objects.filter(submission=submission).delete()
     return submission
+
+
+def _audit_detail(outcome: str, reason_code: str, fields: Sequence[str]) -> str:
+    if outcome == Outcome.REJECT:
+        return reason_code
+    if outcome == Outcome.RETURN:
+        return ", ".join(fields)
+    return ""
 
 
 def _keyed_by_nik(submission: Submission) -> bool:
@@ -277,7 +285,10 @@ def _merged(
         action=AuditAction.MERGE,
         registry=result.registry,
         record_id=result.record_id,
-        nik_index=submission.subject_key if _keyed_by_nik(submission) else "",
+        # The person written (a newborn's or newcomer's new record too), so the audit search
+        # by NIK finds the merge.
+        nik_index=merging.merged_nik_index(result)
+        or (submission.subject_key if _keyed_by_nik(submission) else ""),
         reference=submission.tracking_code,
         tier=tier,
         detail=str(result.changes),

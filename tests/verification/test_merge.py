@@ -91,6 +91,15 @@ def _merge_event(submission: Submission, reviewers, *, registry: str, record_id:
         record_id,
         reviewers[Tier.DUKCAPIL],
     )
+    # The audit search by NIK finds the merge under the person written.
+    person_model = {
+        Registry.PERMANENT: PermanentResident,
+        Registry.NON_PERMANENT: NonPermanentResident,
+    }.get(registry)
+    expected = (
+        person_model.objects.get(pk=record_id).nik_index if person_model else submission.subject_key
+    )
+    assert audit.nik_index == expected
     return event
 
 
