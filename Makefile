@@ -36,7 +36,9 @@ test: messages
 
 # Services, selectors and policy are type-checked strictly (see [tool.mypy] in pyproject.toml).
 TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/crypto.py \
-	citizens/nik.py submissions/services.py submissions/selectors.py submissions/transitions.py
+	citizens/nik.py submissions/services.py submissions/selectors.py submissions/transitions.py \
+	submissions/routing.py verification/services.py verification/selectors.py verification/merge.py \
+	verification/statements.py verification/sla.py
 
 lint: install
 	$(VENV)/bin/ruff check .
