@@ -79,15 +79,22 @@ def nik_warnings_for(resident: PermanentResident | NonPermanentResident) -> list
 
 
 def resident_link_for_user(user: User) -> ResidentLink | None:
-    """The account's link with its resident, family, desa and kecamatan, in one query."""
-    return (
-        ResidentLink.objects.select_related(
-            "permanent_resident__family__desa__kecamatan",
-            "non_permanent_resident__domicile_desa__kecamatan",
-        )
+    """The account's link with its resident loaded: a permanent resident with family, desa and
+    kecamatan in one query, a non-permanent one with its domicile desa in a second.
+
+    Joining both branches at once (seven tables) cost more to compile and plan than the
+    common case, a permanent resident, needs.
+    """
+    link = (
+        ResidentLink.objects.select_related("permanent_resident__family__desa__kecamatan")
         .filter(user_id=user.pk)
         .first()
     )
+    if link is not None and link.non_permanent_resident_id is not None:
+        link.non_permanent_resident = NonPermanentResident.objects.select_related(
+            "domicile_desa__kecamatan"
+        ).get(pk=link.non_permanent_resident_id)
+    return link
 
 
 def resident_get_by_nik_for_officer(
