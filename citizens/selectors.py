@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Model, Q, QuerySet, Window
@@ -203,15 +204,20 @@ def _display(record: Model, name: str, *, reveal: bool) -> object:
     return value
 
 
-def _latest_changes(
-    keys: list[tuple[str, int]],
-) -> dict[tuple[str, str], tuple[datetime.datetime, str]]:
-    """The newest change of every field of these records, in one query (a window function)."""
+_Latest = dict[tuple[str, str], tuple[datetime.datetime, str]]
+
+
+def _of_records(keys: list[tuple[str, int]]) -> Q:
     where = Q(pk__in=[])
     for registry, record_id in keys:
         where |= Q(registry=registry, record_id=record_id)
+    return where
+
+
+def _latest_changes(keys: list[tuple[str, int]]) -> _Latest:
+    """The newest change of every field of these records, in one query (a window function)."""
     rows = (
-        RecordChange.objects.filter(where)
+        RecordChange.objects.filter(_of_records(keys))
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -225,17 +231,46 @@ def _latest_changes(
     return {(registry, name): (changed_at, source) for registry, name, changed_at, source in rows}
 
 
+def _change_rows(keys: list[tuple[str, int]], *, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` changes of these records, newest first, with their actors."""
+    return list(
+        RecordChange.objects.filter(_of_records(keys))
+        .order_by("-changed_at", "-pk")
+        .values(
+            "registry",
+            "field",
+            "changed_at",
+            "source",
+            "source_ref",
+            "reason",
+            "actor_id",
+            "actor__role",
+            "actor__jurisdiction_desa__name",
+            "actor__jurisdiction_kecamatan__name",
+        )[:limit]
+    )
+
+
+def _latest_of(
+    keys: list[tuple[str, int]], rows: list[dict[str, Any]], *, complete: bool
+) -> _Latest:
+    """The newest change of every field, taken from the rows already read for the activity
+    list; only when those were cut off at their limit are they looked up on their own."""
+    if not complete:
+        return _latest_changes(keys)
+    latest: _Latest = {}
+    for row in rows:
+        latest.setdefault((row["registry"], row["field"]), (row["changed_at"], row["source"]))
+    return latest
+
+
 def _record_fields(
-    resident: PermanentResident | NonPermanentResident, *, reveal: bool
+    resident: PermanentResident | NonPermanentResident, *, reveal: bool, latest: _Latest
 ) -> list[RecordField]:
     registry = (
         Registry.PERMANENT if isinstance(resident, PermanentResident) else Registry.NON_PERMANENT
     )
     family = resident.family if isinstance(resident, PermanentResident) else None
-    keys = [(str(registry), resident.pk)]
-    if family is not None:
-        keys.append((str(Registry.FAMILY), family.pk))
-    latest = _latest_changes(keys)
     initial = str(ChangeSource.SEED.label)
 
     def row(
@@ -298,14 +333,13 @@ def _actor_of_change(row: dict[str, object]) -> str:
     return f"{source}: {_officer_label(row)}"
 
 
-def _activity(keys: list[tuple[str, int]], *, limit: int) -> list[RecordActivity]:
+def _activity(
+    keys: list[tuple[str, int]], change_rows: list[dict[str, Any]], *, limit: int
+) -> list[RecordActivity]:
     """Officer and institution reads (AccessLog) and changes (RecordChange), newest first.
 
     Changes written together (one source, one moment) are shown as one entry.
     """
-    where = Q(pk__in=[])
-    for registry, record_id in keys:
-        where |= Q(registry=registry, record_id=record_id)
     accesses = [
         RecordActivity(
             at=row["accessed_at"],
@@ -315,7 +349,7 @@ def _activity(keys: list[tuple[str, int]], *, limit: int) -> list[RecordActivity
             fields=[],
             reason=row["reason"],
         )
-        for row in AccessLog.objects.filter(where)
+        for row in AccessLog.objects.filter(_of_records(keys))
         .order_by("-accessed_at", "-pk")
         .values(
             "accessed_at",
@@ -334,22 +368,7 @@ def _activity(keys: list[tuple[str, int]], *, limit: int) -> list[RecordActivity
     }
     changes: list[RecordActivity] = []
     group: tuple[object, ...] | None = None
-    for row in (
-        RecordChange.objects.filter(where)
-        .order_by("-changed_at", "-pk")
-        .values(
-            "registry",
-            "field",
-            "changed_at",
-            "source",
-            "source_ref",
-            "reason",
-            "actor_id",
-            "actor__role",
-            "actor__jurisdiction_desa__name",
-            "actor__jurisdiction_kecamatan__name",
-        )[: limit * 10]
-    ):
+    for row in change_rows:
         key = (row["changed_at"], row["source"], row["source_ref"], row["actor_id"], row["reason"])
         try:
             label = _label(models_by_registry[str(row["registry"])], str(row["field"]))
@@ -394,15 +413,19 @@ def my_record_overview(
         members = []
         member_ids = [resident.pk]
         family_id = None
+    # Up to ten changed fields for each entry the activity list can show.
+    row_limit = limit * 10
+    change_rows = _change_rows(keys, limit=row_limit)
+    latest = _latest_of(keys, change_rows, complete=len(change_rows) < row_limit)
     return RecordOverview(
         registry=registry,
         record_id=resident.pk,
         family_id=family_id,
         full_name=resident.full_name,
         revealed=reveal,
-        fields=_record_fields(resident, reveal=reveal),
+        fields=_record_fields(resident, reveal=reveal, latest=latest),
         family_members=members,
         member_ids=member_ids,
-        activity=_activity(keys, limit=limit),
+        activity=_activity(keys, change_rows, limit=limit),
         activity_limit=limit,
     )

@@ -108,6 +108,30 @@ def test_page_shows_the_last_change_and_its_source_when_a_field_was_changed(
     assert occupation.changed_at == change.changed_at
 
 
+def test_last_change_is_found_when_newer_changes_fill_the_activity_rows(
+    family_of_three,
+) -> None:
+    me = family_of_three[0]
+    services.record_update(
+        record=me, changes={"occupation": Occupation.TEACHER}, source=ChangeSource.SUBMISSION
+    )
+    occupation_change = RecordChange.objects.get(
+        record_id=me.pk, field="occupation", source=ChangeSource.SUBMISSION
+    )
+    # With limit=1 the activity reads 10 change rows: all of them phone changes.
+    for number in range(12):
+        services.record_update(
+            record=me, changes={"phone": f"08123456{number:04d}"}, source=ChangeSource.OFFICER
+        )
+    with translation.override("en"):
+        overview = my_record_overview(me, limit=1)
+    fields = {field.label: field for field in overview.fields}
+    occupation = fields[str(PermanentResident._meta.get_field("occupation").verbose_name)]
+    assert occupation.changed_at == occupation_change.changed_at
+    assert occupation.source == "Citizen submission"
+    assert len(overview.activity) == 1 and overview.activity[0].fields == ["phone number"]
+
+
 def test_page_falls_back_to_creation_and_initial_load_when_a_field_has_no_history(
     linked_client, family_of_three
 ) -> None:
