@@ -205,6 +205,18 @@ def test_one_email_is_sent_per_event_when_tasks_run_and_rerun(
     assert len(mail.outbox) == 3
 
 
+def test_status_email_names_the_event_status_when_sent_after_a_later_change(
+    owner, resident
+) -> None:
+    submission = _draft(owner, resident)
+    draft_event = submission.events.get()
+    services.submission_submit(submission=submission, actor=owner)
+    services.status_email_send(event_id=draft_event.pk)
+    (message,) = mail.outbox
+    assert message.subject.endswith(str(Status.DRAFT.label))
+    assert str(Status.SUBMITTED.label) not in message.body
+
+
 def test_status_email_is_sent_once_when_called_twice_for_the_same_event(owner, resident) -> None:
     event = _draft(owner, resident).events.get()
     assert services.status_email_send(event_id=event.pk) == 1
