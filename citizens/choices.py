@@ -96,6 +96,15 @@ class Disability(models.IntegerChoices):
     OTHER = 6, _("Other disability")
 
 
+class HealthInsurance(models.TextChoices):
+    """Health-insurance membership, as the health office reports it."""
+
+    NONE = "none", _("Not insured")
+    JKN_PBI = "jkn_pbi", _("JKN-KIS, contributions paid by the state (PBI)")
+    JKN_NON_PBI = "jkn_non_pbi", _("JKN-KIS, own contributions")
+    PRIVATE = "private", _("Private insurance only")
+
+
 class LifeStatus(models.TextChoices):
     ALIVE = "alive", _("Alive")
     DEAD = "dead", _("Dead")

@@ -147,6 +147,14 @@ class Family(models.Model):
         return f"KK #{self.pk}"
 
 
+# Elements partner institutions keep up to date (see stakeholders); not on the F-1.01 form.
+EXCHANGE_FIELDS = (
+    "school_enrolment",
+    "health_insurance",
+    "marriage_record_number",
+    "marriage_record_date",
+)
+
 # The F-1.01 biodata elements a change may touch, in the form's order (identity keys such as
 # the NIK and the family have their own services).
 BIODATA_FIELDS = (
@@ -198,6 +206,18 @@ class Resident(models.Model):
     father_name = EncryptedTextField(_("father's name"), blank=True)
     mother_name = EncryptedTextField(_("mother's name"), blank=True)
     phone = EncryptedTextField(_("phone number"), blank=True)
+    # Elements kept for partner institutions (stakeholders): written by the office that owns
+    # them under its data-sharing agreement, never by citizens' forms.
+    school_enrolment = models.CharField(_("school enrolment"), max_length=120, blank=True)
+    health_insurance = models.CharField(
+        _("health insurance"), max_length=12, choices=choices.HealthInsurance.choices, blank=True
+    )
+    marriage_record_number = models.CharField(
+        _("marriage or divorce record number"), max_length=40, blank=True
+    )
+    marriage_record_date = models.DateField(
+        _("marriage or divorce record date"), null=True, blank=True
+    )
     life_status = models.CharField(
         _("life status"),
         max_length=12,

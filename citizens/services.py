@@ -17,6 +17,7 @@ from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, Unk
 from citizens.fields import EncryptedTextField
 from citizens.models import (
     BIODATA_FIELDS,
+    EXCHANGE_FIELDS,
     AccessLog,
     AuditEntry,
     Desa,
@@ -29,7 +30,7 @@ from citizens.models import (
 )
 from citizens.nik import validate_kk_number, validate_nik
 
-RESIDENT_FIELDS = frozenset(BIODATA_FIELDS)
+RESIDENT_FIELDS = frozenset(BIODATA_FIELDS) | frozenset(EXCHANGE_FIELDS)
 # Moving a person to another family card (an address change alone) is a registry change too.
 PERMANENT_FIELDS = RESIDENT_FIELDS | {"family", "family_relation"}
 NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {

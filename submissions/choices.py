@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     ARRIVAL = "arrival", _("Arrival from outside Purworejo")
     NON_PERMANENT = "non_permanent", _("Registration as a non-permanent resident")
     REPORT = "report", _("Report about missing or wrong data")
+    INSTITUTION_UPDATE = "institution", _("Update from a partner institution")
 
 
 class Status(models.TextChoices):

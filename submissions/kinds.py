@@ -24,6 +24,7 @@ from citizens.choices import (
     BloodType,
     Disability,
     Education,
+    HealthInsurance,
     LifeStatus,
     MaritalStatus,
     Occupation,
@@ -75,6 +76,10 @@ FIELD_LABELS: Mapping[str, Any] = {
     "domicile_address": _("Address in Purworejo"),
     "start_date": _("Start of stay"),
     "expected_end_date": _("Expected end of stay"),
+    "school_enrolment": _("School enrolment"),
+    "health_insurance": _("Health insurance"),
+    "marriage_record_number": _("Marriage or divorce record number"),
+    "marriage_record_date": _("Marriage or divorce record date"),
 }
 
 _CHOICES: Mapping[str, type[models.Choices]] = {
@@ -87,8 +92,18 @@ _CHOICES: Mapping[str, type[models.Choices]] = {
     "disability": Disability,
     "life_status": LifeStatus,
     "purpose": StayPurpose,
+    "health_insurance": HealthInsurance,
 }
-_DATES = frozenset({"birth_date", "death_date", "move_date", "start_date", "expected_end_date"})
+_DATES = frozenset(
+    {
+        "birth_date",
+        "death_date",
+        "move_date",
+        "start_date",
+        "expected_end_date",
+        "marriage_record_date",
+    }
+)
 _VILLAGES = frozenset({"desa", "domicile_desa"})
 
 BIODATA = (
@@ -143,6 +158,17 @@ NON_PERMANENT = (
     "expected_end_date",
 )
 REPORT = ("nik", "full_name", "desa")
+# What partner institutions may send for review (stakeholders.catalogue's writable elements).
+INSTITUTION = (
+    "education",
+    "school_enrolment",
+    "occupation",
+    "marital_status",
+    "marriage_record_number",
+    "marriage_record_date",
+    "health_insurance",
+    "disability",
+)
 
 # How the person concerned is chosen before the proposal form opens.
 SUBJECT_MEMBER = "member"  # a member of the filer's family (or, assisted, a resident by NIK)
@@ -166,6 +192,8 @@ class KindSpec:
     permanent_only: bool = True
     # The citizen may choose their own record (not for reporting a death).
     self_allowed: bool = True
+    # Filed only by the stakeholder exchange (CSV or API), never through the portal's forms.
+    institution_only: bool = False
 
 
 SPECS: Mapping[Kind, KindSpec] = {
@@ -228,19 +256,35 @@ SPECS: Mapping[Kind, KindSpec] = {
             SUBJECT_NONE,
             assisted=False,
         ),
+        KindSpec(
+            Kind.INSTITUTION_UPDATE,
+            INSTITUTION,
+            _("Values sent by a partner institution that its agreement routes to review."),
+            SUBJECT_MEMBER,
+            assisted=False,
+            basis_per_element=True,
+            permanent_only=False,
+            institution_only=True,
+        ),
     )
 }
 
 
 def spec_get(slug: str) -> KindSpec | None:
+    """A kind people file through the portal's forms (never an institution-only kind)."""
     try:
-        return SPECS[Kind(slug)]
+        spec = SPECS[Kind(slug)]
     except ValueError:
         return None
+    return None if spec.institution_only else spec
 
 
 def specs_for(*, assisted: bool) -> list[KindSpec]:
-    return [spec for spec in SPECS.values() if spec.assisted or not assisted]
+    return [
+        spec
+        for spec in SPECS.values()
+        if not spec.institution_only and (spec.assisted or not assisted)
+    ]
 
 
 @dataclass(frozen=True)
@@ -344,7 +388,10 @@ def current_values(spec: KindSpec, subject: Subject) -> dict[str, object]:
         if spec.kind == Kind.DEATH:
             values["death_date"] = resident.death_date
         return values
-    if spec.kind in (Kind.BIODATA_CORRECTION, Kind.NON_PERMANENT) and resident is not None:
+    if (
+        spec.kind in (Kind.BIODATA_CORRECTION, Kind.NON_PERMANENT, Kind.INSTITUTION_UPDATE)
+        and resident is not None
+    ):
         return {name: getattr(resident, name) for name in spec.elements}
     return {}
 

@@ -16,6 +16,8 @@ DEFAULT_ROUTES: dict[Kind, tuple[Tier, ...]] = {
     Kind.ARRIVAL: (Tier.DESA, Tier.KECAMATAN, Tier.DUKCAPIL),
     Kind.NON_PERMANENT: (Tier.DESA, Tier.DUKCAPIL),
     Kind.REPORT: (Tier.DESA, Tier.DUKCAPIL),
+    # An agency's record (e.g. a marriage certificate) is checked by Dukcapil alone.
+    Kind.INSTITUTION_UPDATE: (Tier.DUKCAPIL,),
 }
 
 

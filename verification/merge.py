@@ -452,4 +452,5 @@ _MERGERS = {
     Kind.ARRIVAL: _merge_arrival,
     Kind.NON_PERMANENT: _merge_non_permanent,
     Kind.REPORT: _merge_report,
+    Kind.INSTITUTION_UPDATE: _merge_biodata,
 }

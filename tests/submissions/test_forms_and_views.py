@@ -712,9 +712,19 @@ def test_pages_have_no_inline_script_or_style_when_rendered(me_client, family) -
 def test_every_kind_opens_its_form_when_chosen(me_client) -> None:
     choose = me_client.get(reverse("submissions:choose"))
     for kind in Kind:
+        if kind == Kind.INSTITUTION_UPDATE:
+            continue
         assert _new(kind) in choose.text
         assert me_client.get(_new(kind)).status_code == 200
     assert me_client.get(reverse("submissions:new", args=["nonsense"])).status_code == 404
+
+
+def test_institution_updates_cannot_be_filed_through_the_forms_when_tried_by_url(
+    me_client,
+) -> None:
+    choose = me_client.get(reverse("submissions:choose"))
+    assert _new(Kind.INSTITUTION_UPDATE) not in choose.text
+    assert me_client.get(_new(Kind.INSTITUTION_UPDATE)).status_code == 404
 
 
 def test_birth_is_edited_and_resubmitted_when_returned(me_client, family, operator_desa) -> None:
