@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("citizens.link_urls")),
     path("saya/", include("submissions.urls_mydata")),
     path("pengajuan/", include("submissions.urls")),
+    path("lembaga/", include("stakeholders.urls")),
+    path("api/", include("stakeholders.api.urls")),
     path("sehat/", citizen_views.health, name="health"),
     path("halo/", citizen_views.hello, name="hello"),
     path("admin/", admin.site.urls),
