@@ -350,14 +350,8 @@ def _actor_of_change(row: dict[str, object]) -> str:
     return f"{source}: {_officer_label(row)}"
 
 
-def _activity(
-    keys: list[tuple[str, int]], change_rows: list[dict[str, Any]], *, limit: int
-) -> list[RecordActivity]:
-    """Officer and institution reads (AccessLog) and changes (RecordChange), newest first.
-
-    Changes written together (one source, one moment) are shown as one entry.
-    """
-    accesses = [
+def _accesses(keys: list[tuple[str, int]], *, limit: int) -> list[RecordActivity]:
+    return [
         RecordActivity(
             at=row["accessed_at"],
             is_access=True,
@@ -378,6 +372,15 @@ def _activity(
             "reason",
         )[:limit]
     ]
+
+
+def _activity(
+    accesses: list[RecordActivity], change_rows: list[dict[str, Any]], *, limit: int
+) -> list[RecordActivity]:
+    """Officer and institution reads (AccessLog) and changes (RecordChange), newest first.
+
+    Changes written together (one source, one moment) are shown as one entry.
+    """
     models_by_registry = {
         str(Registry.PERMANENT): PermanentResident,
         str(Registry.NON_PERMANENT): NonPermanentResident,
@@ -410,7 +413,12 @@ def _activity(
 
 
 def my_record_overview(
-    resident: PermanentResident | NonPermanentResident, *, reveal: bool = False, limit: int = 50
+    resident: PermanentResident | NonPermanentResident,
+    *,
+    reveal: bool = False,
+    limit: int = 50,
+    accesses: bool = True,
+    history: bool = True,
 ) -> RecordOverview:
     """The linked resident's own record with the last change of each field, their family
     (names, relations, birth dates, status: no NIKs) and who read or changed the record.
@@ -418,6 +426,8 @@ def my_record_overview(
     `resident` must come with its family/desa/kecamatan loaded (resident_link_for_user does
     that). A fixed number of queries whatever the family size or history length. NIK and KK
     number are masked unless `reveal`; the unmasked values never leave here otherwise.
+    A caller that knows the record and family have no access log rows (`accesses=False`) or
+    no change history (`history=False`) saves the query for them.
     """
     if isinstance(resident, PermanentResident):
         registry = str(Registry.PERMANENT)
@@ -432,7 +442,7 @@ def my_record_overview(
         family_id = None
     # Up to ten changed fields for each entry the activity list can show.
     row_limit = limit * 10
-    change_rows = _change_rows(keys, limit=row_limit)
+    change_rows = _change_rows(keys, limit=row_limit) if history else []
     latest = _latest_of(keys, change_rows, complete=len(change_rows) < row_limit)
     return RecordOverview(
         registry=registry,
@@ -443,6 +453,8 @@ def my_record_overview(
         fields=_record_fields(resident, reveal=reveal, latest=latest),
         family_members=members,
         member_ids=member_ids,
-        activity=_activity(keys, change_rows, limit=limit),
+        activity=_activity(
+            _accesses(keys, limit=limit) if accesses else [], change_rows, limit=limit
+        ),
         activity_limit=limit,
     )

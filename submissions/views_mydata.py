@@ -1,24 +1,50 @@
 """The "check my data" page: the linked resident's own record, family, requests and access log."""
 
 import datetime
+import functools
+import hashlib
 from dataclasses import dataclass
+from typing import cast
 
+import psycopg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from citizens import crypto
 from citizens import selectors as citizen_selectors
 from citizens.choices import Registry
-from citizens.models import User
+from citizens.models import (
+    AccessLog,
+    Desa,
+    Family,
+    Kecamatan,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    ResidentLink,
+    User,
+)
 from submissions import selectors
 from submissions.choices import OPEN_STATUSES
+from submissions.models import Submission
 
 PENDING_LIMIT = 50
+TEMPLATE = "submissions/my_data.html"
+# Bounds what the fingerprint does not see: an officer's role or office and area names shown
+# in the activity list, and the page's own template after a deploy.
+RECORD_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -59,23 +85,156 @@ def _pending(user: User, overview: citizen_selectors.RecordOverview) -> list[Pen
     ]
 
 
+# Table names are filled in from the models; every value is a query parameter. Each
+# aggregate starts with its row count, which tells the view which lists are empty.
+_FINGERPRINT_SQL = """
+SELECT l.permanent_resident_id, l.non_permanent_resident_id,
+  p.version, p.updated_at, n.version, n.updated_at, f.id, f.version, f.updated_at,
+  d.name, k.name,
+  (SELECT COUNT(*) || ':' || COALESCE(SUM(m.id), 0) || ':' || COALESCE(SUM(m.version), 0)
+     || ':' || COALESCE(CAST(MAX(m.updated_at) AS TEXT), '')
+   FROM {permanent} m WHERE m.family_id = p.family_id),
+  (SELECT COUNT(*) || ':' || COALESCE(MAX(x.id), 0) FROM {access} x WHERE {of_record}),
+  (SELECT COUNT(*) || ':' || COALESCE(MAX(x.id), 0) FROM {change} x WHERE {of_record}),
+  (SELECT COUNT(*) || ':' || COALESCE(SUM(s.version), 0)
+     || ':' || COALESCE(CAST(MAX(s.updated_at) AS TEXT), '')
+   FROM {submission} s
+   WHERE s.filed_by_id = l.user_id OR s.citizen_id = l.user_id
+     OR (s.subject_registry = %(permanent)s AND s.subject_id IN (
+       SELECT m.id FROM {permanent} m WHERE m.family_id = p.family_id))
+     OR (s.subject_registry = %(non_permanent)s AND s.subject_id = l.non_permanent_resident_id)
+     OR (s.subject_registry = %(family)s AND s.subject_id = p.family_id))
+FROM {link} l
+LEFT JOIN {permanent} p ON p.id = l.permanent_resident_id
+LEFT JOIN {family} f ON f.id = p.family_id
+LEFT JOIN {non_permanent} n ON n.id = l.non_permanent_resident_id
+LEFT JOIN {desa} d ON d.id = COALESCE(f.desa_id, n.domicile_desa_id)
+LEFT JOIN {kecamatan} k ON k.id = d.kecamatan_id
+WHERE l.user_id = %(user)s
+"""
+_OF_RECORD = """((x.registry = %(permanent)s AND x.record_id = l.permanent_resident_id)
+  OR (x.registry = %(non_permanent)s AND x.record_id = l.non_permanent_resident_id)
+  OR (x.registry = %(family)s AND x.record_id = p.family_id))"""
+
+
+@functools.cache
+def _fingerprint_sql() -> str:
+    models: dict[str, type[Model]] = {
+        "link": ResidentLink,
+        "permanent": PermanentResident,
+        "non_permanent": NonPermanentResident,
+        "family": Family,
+        "desa": Desa,
+        "kecamatan": Kecamatan,
+        "access": AccessLog,
+        "change": RecordChange,
+        "submission": Submission,
+    }
+    tables = {
+        name: connection.ops.quote_name(model._meta.db_table) for name, model in models.items()
+    }
+    return _FINGERPRINT_SQL.format(of_record=_OF_RECORD, **tables)
+
+
+def _fetch_one(sql: str, params: dict[str, int | str]) -> tuple[object, ...] | None:
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cast(tuple[object, ...] | None, cursor.fetchone())
+        # A prepared statement, kept with the connection (CONN_MAX_AGE): PostgreSQL takes
+        # five times longer to plan this query than to run it. Django's own cursors bind
+        # values on the client side, so they cannot prepare.
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+            raw.execute(sql, params, prepare=True)
+            return raw.fetchone()
+
+
+@dataclass(frozen=True)
+class _PageState:
+    digest: str
+    # Whether the fingerprint counted any rows there; where it found none, the page does
+    # not query for them.
+    any_access: bool
+    any_change: bool
+    any_submission: bool
+
+
+def _page_state(user: User) -> _PageState | None:
+    """The fingerprint of everything the record partial shows; None without a linked record.
+
+    One query over what can change the page: the link, the versions of the record, the
+    family and its members (every registry write bumps them), area names, the number and
+    newest id of the (append-only) access log and change history rows, and the submissions
+    about the person or the family or by the account (number, versions, newest update).
+    """
+    row = _fetch_one(
+        _fingerprint_sql(),
+        {
+            "user": user.pk,
+            "permanent": Registry.PERMANENT.value,
+            "non_permanent": Registry.NON_PERMANENT.value,
+            "family": Registry.FAMILY.value,
+        },
+    )
+    if row is None:
+        return None
+    *_rest, accesses, changes, submissions = (str(value) for value in row)
+    return _PageState(
+        digest=hashlib.sha256(repr(row).encode()).hexdigest(),
+        any_access=not accesses.startswith("0:"),
+        any_change=not changes.startswith("0:"),
+        any_submission=not submissions.startswith("0:"),
+    )
+
+
+def _record_html(user: User, state: _PageState, *, reveal: bool) -> SafeString | None:
+    link = citizen_selectors.resident_link_for_user(user)
+    if link is None:
+        return None
+    overview = citizen_selectors.my_record_overview(
+        link.resident, reveal=reveal, accesses=state.any_access, history=state.any_change
+    )
+    pending = _pending(user, overview) if state.any_submission else []
+    return render_to_string(f"{TEMPLATE}#record", {"overview": overview, "pending": pending})
+
+
+def _cached_record_html(user: User, *, reveal: bool) -> SafeString | None:
+    """The record partial, from the cache when the fingerprint still matches; None without
+    a linked record. The revealed NIK and KK number are never cached."""
+    # Read before the record: a change in between is then cached under the old fingerprint,
+    # which the next request no longer matches.
+    state = _page_state(user)
+    if state is None:
+        return None
+    key = f"mydata:{user.pk}:{get_language()}:{state.digest}"
+    cached = None if reveal else cache.get(key)
+    if cached is not None:
+        try:
+            return mark_safe(crypto.decrypt(cached))
+        except crypto.DecryptionError:
+            pass  # encrypted under a key since retired: render it again
+    record_html = _record_html(user, state, reveal=reveal)
+    if record_html is not None and not reveal:
+        cache.set(key, crypto.encrypt(record_html), RECORD_CACHE_SECONDS)
+    return record_html
+
+
 @login_required
 @never_cache
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
     """Only ever the linked person: there is no id in the URL to change. `?tampilkan=1` shows
-    the full NIK and KK number; otherwise they are masked before they reach the template."""
+    the full NIK and KK number; otherwise they are masked before they reach the template.
+
+    The masked record is rendered once per state of the record and kept, encrypted like the
+    registry's columns, in the cache under the account, the language and the record's
+    fingerprint, so a change anywhere shows at once without telling the cache.
+    """
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type
         raise PermissionDenied
-    link = citizen_selectors.resident_link_for_user(user)
-    if link is None:
+    record_html = _cached_record_html(user, reveal=request.GET.get("tampilkan") == "1")
+    if record_html is None:
         messages.info(request, _("Link your account to your population record first."))
         return redirect("linking:link")
-    reveal = request.GET.get("tampilkan") == "1"
-    overview = citizen_selectors.my_record_overview(link.resident, reveal=reveal)
-    return render(
-        request,
-        "submissions/my_data.html",
-        {"overview": overview, "pending": _pending(user, overview)},
-    )
+    return render(request, TEMPLATE, {"record_html": record_html})

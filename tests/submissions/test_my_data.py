@@ -1,6 +1,8 @@
 """The "check my data" page: only the linked person, masked numbers, access log, query budget."""
 
+import dataclasses
 import datetime
+import re
 
 import pytest
 from django.conf import settings
@@ -9,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
-from citizens import linking, services
+from citizens import crypto, linking, services
 from citizens.choices import ChangeSource, FamilyRelation, Occupation, Role
 from citizens.models import AccessLog, PermanentResident, RecordChange
 from citizens.selectors import mask_number, my_record_overview
@@ -46,6 +48,7 @@ def linked_client(client, citizen, family_of_three):
     _link(citizen, family_of_three[0])
     client.force_login(citizen)
     _english(client)
+    client.citizen = citizen
     return client
 
 
@@ -303,6 +306,11 @@ def test_page_uses_a_bounded_number_of_queries_when_the_family_and_history_grow(
     linked_client, family_of_three, verifier, django_assert_max_num_queries
 ) -> None:
     me = family_of_three[0]
+    # One entry in each list first: an empty list costs no query at all.
+    services.access_log_record(
+        actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
+    )
+    _file_biodata_request(citizen=linked_client.citizen, resident=me)
     small = _count_queries(linked_client)
     for number in range(6):
         resident_create(
@@ -322,3 +330,223 @@ def test_page_uses_a_bounded_number_of_queries_when_the_family_and_history_grow(
     assert _count_queries(linked_client) == small
     with django_assert_max_num_queries(15):
         linked_client.get(URL, {"tampilkan": "1"})
+
+
+def _file_biodata_request(*, citizen, resident, subject_key: str = "me-biodata"):
+    return submission_services.submission_create(
+        kind=Kind.BIODATA_CORRECTION,
+        filed_by=citizen,
+        citizen=citizen,
+        channel=Channel.CITIZEN,
+        desa=resident.family.desa,
+        subject_key=subject_key,
+        subject_registry="permanent",
+        subject_id=resident.pk,
+        family=resident.family,
+        items=[submission_services.Item(field="occupation", before="9", after="65")],
+    )
+
+
+class _CacheSpy:
+    """The view's cache, recording what it stores."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.stored: dict[str, str] = {}
+
+    def get(self, key):
+        return self.inner.get(key)
+
+    def set(self, key, value, timeout):
+        self.stored[key] = value
+        self.inner.set(key, value, timeout)
+
+
+@pytest.fixture
+def cache_spy(monkeypatch):
+    from django.core.cache import cache
+
+    from submissions import views_mydata
+
+    spy = _CacheSpy(cache)
+    monkeypatch.setattr(views_mydata, "cache", spy)
+    return spy
+
+
+def test_second_view_is_served_from_the_cache_when_nothing_changed(
+    linked_client, family_of_three, verifier, cache_spy, django_assert_max_num_queries
+) -> None:
+    me = family_of_three[0]
+    services.access_log_record(
+        actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
+    )
+    _file_biodata_request(citizen=linked_client.citizen, resident=me)
+    first = linked_client.get(URL).text
+    assert len(cache_spy.stored) == 1
+    # Session, account and the fingerprint; the citizen's own view changes nothing.
+    with django_assert_max_num_queries(3):
+        second = linked_client.get(URL).text
+    assert len(cache_spy.stored) == 1
+    assert "SITI PEMILIK" in second and "Biodata correction" in second
+    assert "Officer viewed the record" in second
+    assert _without_csrf(second) == _without_csrf(first)
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_cached_page_shows_a_changed_value_when_the_record_is_updated(
+    linked_client, family_of_three
+) -> None:
+    me = family_of_three[0]
+    assert "Teacher" not in linked_client.get(URL).text
+    services.record_update(
+        record=me, changes={"occupation": Occupation.TEACHER}, source=ChangeSource.OFFICER
+    )
+    assert "Teacher" in linked_client.get(URL).text
+
+
+def test_cached_page_shows_a_changed_value_when_the_family_or_a_member_is_updated(
+    linked_client, family_of_three
+) -> None:
+    me, spouse, _child = family_of_three
+    linked_client.get(URL)
+    services.record_update(
+        record=me.family, changes={"address": "Jalan Baru No. 9"}, source=ChangeSource.OFFICER
+    )
+    assert "Jalan Baru No. 9" in linked_client.get(URL).text
+    services.record_update(
+        record=spouse, changes={"full_name": "BUDI GANTI"}, source=ChangeSource.OFFICER
+    )
+    html = linked_client.get(URL).text
+    assert "BUDI GANTI" in html and "BUDI SUAMI" not in html
+
+
+def test_cached_page_lists_a_new_member_when_one_joins_the_family(
+    linked_client, family_of_three
+) -> None:
+    me = family_of_three[0]
+    linked_client.get(URL)
+    resident_create(family=me.family, full_name="ANAK BARU", relation=FamilyRelation.CHILD)
+    assert "ANAK BARU" in linked_client.get(URL).text
+
+
+def test_cached_page_lists_a_new_access_when_an_officer_opens_the_record(
+    linked_client, family_of_three, verifier
+) -> None:
+    me = family_of_three[0]
+    assert "Officer viewed the record" not in linked_client.get(URL).text
+    services.access_log_record(
+        actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
+    )
+    assert "Officer viewed the record" in linked_client.get(URL).text
+    services.access_log_record(
+        actor=verifier, registry="family", record_id=me.family_id, purpose="officer_view"
+    )
+    assert linked_client.get(URL).text.count("Officer viewed the record") == 2
+
+
+def test_cached_page_lists_a_request_when_it_is_filed_or_decided(
+    linked_client, family_of_three, operator_desa
+) -> None:
+    me, spouse, _child = family_of_three
+    assert "Biodata correction" not in linked_client.get(URL).text
+    own = _file_biodata_request(citizen=linked_client.citizen, resident=me)
+    html = linked_client.get(URL).text
+    assert "Biodata correction" in html and own.tracking_code in html
+    submission_services.submission_create(
+        kind=Kind.DEATH,
+        filed_by=operator_desa,
+        citizen=None,
+        channel=Channel.ASSISTED,
+        consent_given=True,
+        desa=me.family.desa,
+        subject_key="spouse-death",
+        subject_registry="permanent",
+        subject_id=spouse.pk,
+        family=me.family,
+        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
+    )
+    assert "Death of a family member" in linked_client.get(URL).text
+    submission_services.submission_withdraw(submission=own, actor=linked_client.citizen)
+    assert own.tracking_code not in linked_client.get(URL).text
+
+
+def test_cached_page_follows_the_language_when_the_citizen_switches(linked_client) -> None:
+    assert "My family" in linked_client.get(URL).text
+    linked_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    html = linked_client.get(URL).text
+    with translation.override("id"):
+        assert translation.gettext("My family") in html
+    assert "My family" not in html
+
+
+def test_citizen_never_sees_another_citizens_cached_page_when_fingerprints_collide(
+    client, citizen, family_of_three, monkeypatch
+) -> None:
+    from submissions import views_mydata
+
+    _link(citizen, family_of_three[0])
+    stranger = resident_create(full_name="ORANG ASING")
+    stranger_account = UserFactory(role=Role.CITIZEN)
+    _link(stranger_account, stranger)
+    real = views_mydata._page_state
+
+    def same_digest(user):
+        return dataclasses.replace(real(user), digest="same-for-everyone")
+
+    monkeypatch.setattr(views_mydata, "_page_state", same_digest)
+    client.force_login(citizen)
+    assert "SITI PEMILIK" in client.get(URL).text
+    client.force_login(stranger_account)
+    html = client.get(URL).text
+    assert "ORANG ASING" in html and "SITI PEMILIK" not in html
+    client.force_login(citizen)
+    html = client.get(URL).text
+    assert "SITI PEMILIK" in html and "ORANG ASING" not in html
+
+
+def test_cache_holds_the_page_encrypted_and_never_the_revealed_numbers(
+    linked_client, family_of_three, cache_spy
+) -> None:
+    me = family_of_three[0]
+    linked_client.get(URL, {"tampilkan": "1"})
+    assert cache_spy.stored == {}
+    linked_client.get(URL)
+    (stored,) = cache_spy.stored.values()
+    assert "SITI PEMILIK" not in stored and mask_number(me.nik) not in stored
+    assert "SITI PEMILIK" in crypto.decrypt(stored)
+    assert me.nik not in crypto.decrypt(stored)
+
+
+def test_non_permanent_resident_sees_a_change_when_their_cached_record_is_updated(
+    client, citizen, desa
+) -> None:
+    resident = non_permanent_create(desa=desa, kk_number="3404010201200001")
+    linking.identity_link(
+        user=citizen,
+        nik=resident.nik,
+        kk_number="3404010201200001",
+        birth_date=NON_PERMANENT_BIRTH_DATE,
+        mother_name="IBU TAMU",
+    )
+    client.force_login(citizen)
+    _english(client)
+    assert "Asrama Blok A" in client.get(URL).text
+    services.record_update(
+        record=resident,
+        changes={"domicile_address": "Asrama Blok C"},
+        source=ChangeSource.OFFICER,
+    )
+    html = client.get(URL).text
+    assert "Asrama Blok C" in html and "Asrama Blok A" not in html
+
+
+def test_page_is_rendered_again_when_the_cached_copy_cannot_be_decrypted(
+    linked_client, cache_spy, monkeypatch
+) -> None:
+    linked_client.get(URL)
+    monkeypatch.setattr(cache_spy, "get", lambda key: crypto.encrypt("x")[:-8] + "AAAAAAAA")
+    response = linked_client.get(URL)
+    assert response.status_code == 200 and "SITI PEMILIK" in response.text
