@@ -1,19 +1,22 @@
 """`make bench ONLY=page`: the cek data page against a plain hello view, served as in production.
 
-gunicorn (2 sync workers, production settings, persistent database connections) serves the
-portal on a loopback port over the benchmark registry; wrk loads `/halo/` and then `/saya/`
-with the same settings, the latter as random linked citizens (one database session each).
+gunicorn (2 sync workers, production settings, persistent database connections, Redis for
+cache and sessions as in production) serves the portal on a loopback port over the benchmark
+registry; wrk loads `/halo/` and then `/saya/` with the same settings, the latter as random
+linked citizens (one session each).
 Every cek data response must be a 200 page of the citizen's record, so a redirect to the
 login page cannot pass for a fast one.
 """
 
 import html
+import http.client
 import json
 import os
 import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,11 @@ SESSION_PREFIX = "benchpage"
 # A fragment only the cek data template renders; a login page or error page lacks it.
 MYDATA_MARKER = 'class="record my-record"'
 ACCOUNT_DOMAIN = "bench.purworejo.test"
+# Production runs with Redis (cache and sessions). A database of its own on the local server,
+# emptied before each run; "" runs without Redis (per-process cache, sessions in PostgreSQL).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# First views of this many citizens, one at a time, time the page when nothing is cached.
+FIRST_VIEWS = 50
 
 
 def citizen_sessions_prepare(*, accounts: int, out: str) -> None:
@@ -191,7 +199,7 @@ def _production_env(secret_key: str, static_root: Path) -> dict[str, str]:
         SECURE_SSL_REDIRECT="false",
         CONN_MAX_AGE="600",
         DATABASE_URL=registry.BENCH_DATABASE_URL,
-        REDIS_URL="",
+        REDIS_URL=REDIS_URL,
         STATIC_ROOT=str(static_root),
         LOG_LEVEL="WARNING",
     )
@@ -210,6 +218,21 @@ def _ensure_wrk() -> str:
     if wrk is None:
         raise SystemExit("wrk is not installed and could not be installed")
     return wrk
+
+
+def _redis_flush() -> None:
+    """Empty the benchmark's Redis database, so no page is cached from an earlier run."""
+    if not REDIS_URL:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.RedisError as error:
+        raise SystemExit(
+            f"Redis at {REDIS_URL} is not available ({error}): start redis-server, or set "
+            "BENCH_REDIS_URL='' to run without Redis"
+        ) from error
 
 
 def _citizen_sessions(secret_key: str, tmp: Path) -> tuple[list[str], list[str]]:
@@ -298,6 +321,26 @@ def _check_pages(base: str, keys: list[str], names: list[str]) -> None:
             raise SystemExit(f"/saya/ did not show the citizen's own record (status {status})")
 
 
+def _first_views(base: str, keys: list[str]) -> float:
+    """Median time of citizens' first views, one at a time: the page with nothing cached.
+
+    With http.client: urllib's opener alone takes ~20 ms to build.
+    """
+    host, port = base.removeprefix("http://").split(":")
+    times = []
+    for key in keys:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        started = time.perf_counter()
+        connection.request("GET", "/saya/", headers={"Cookie": f"{COOKIE}={key}"})
+        answer = connection.getresponse()
+        body = answer.read().decode()
+        times.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        if answer.status != 200 or MYDATA_MARKER not in body:
+            raise SystemExit(f"/saya/ answered {answer.status} on a first view")
+    return statistics.median(times)
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
@@ -361,8 +404,10 @@ def bench_page() -> Iterator[str]:
         keys, names = _citizen_sessions(secret_key, tmp)
         env = _production_env(secret_key, tmp / "static")
         registry._manage("collectstatic", "--noinput", env=env)
+        _redis_flush()
         with _gunicorn(env, tmp) as base:
             _check_pages(base, keys, names)
+            first_view_ms = _first_views(base, keys[len(names) : len(names) + FIRST_VIEWS])
             _wrk(wrk, base, "/halo/", "hello", [], tmp, WARMUP)
             _wrk(wrk, base, "/saya/", MYDATA_MARKER, keys, tmp, WARMUP)
             hello = _wrk(wrk, base, "/halo/", "hello", [], tmp, DURATION)
@@ -374,6 +419,7 @@ def bench_page() -> Iterator[str]:
     yield f"BENCH page_cekdata_rps {cekdata.rps:.0f} req/s"
     yield f"BENCH page_cekdata_p50_ms {cekdata.p50_ms:.1f} ms"
     yield f"BENCH page_cekdata_p99_ms {cekdata.p99_ms:.1f} ms"
+    yield f"BENCH page_cekdata_first_view_p50_ms {first_view_ms:.1f} ms"
     yield f"BENCH page_cekdata_requests {cekdata.requests} requests"
     yield f"BENCH page_cekdata_non200 {cekdata.bad} responses"
     yield f"BENCH page_cekdata_hello_ratio {cekdata.rps / hello.rps:.2f} ratio"
