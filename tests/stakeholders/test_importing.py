@@ -1,0 +1,442 @@
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from citizens import services as registry
+from citizens.choices import ChangeSource, Education, HealthInsurance, MaritalStatus, Sex
+from citizens.models import NonPermanentResident, PermanentResident, RecordChange
+from stakeholders import importing
+from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus
+from stakeholders.models import ExchangeBatch, ExchangeRow
+from submissions.choices import Channel, Kind, Status
+from submissions.models import Submission
+from tests.factories import NON_PERMANENT_BIRTH_DATE, non_permanent_create, resident_create
+
+HEADER = "nik,nama_lengkap,tanggal_lahir"
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def resident(db) -> PermanentResident:
+    return resident_create(full_name="SITI UJI", birth_date=datetime.date(1990, 5, 17))
+
+
+def csv_file(*lines: str, name: str = "data.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode())
+
+
+def receive(institution, user, upload, format=UploadFormat.FIELD_UPDATE) -> ExchangeBatch:
+    return importing.batch_receive_file(
+        institution=institution, user=user, upload=upload, format=format
+    )
+
+
+def run(institution, user, upload, format=UploadFormat.FIELD_UPDATE) -> ExchangeBatch:
+    """Receive, validate, confirm and apply, as the workers would."""
+    batch = receive(institution, user, upload, format)
+    if batch.status == UploadStatus.REFUSED:
+        return batch
+    importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.PREVIEWED
+    importing.batch_confirm(batch=batch, user=user)
+    importing.batch_apply(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def row_of(batch: ExchangeBatch, line: int = 2) -> ExchangeRow:
+    return batch.rows.get(line=line)
+
+
+def test_education_office_value_is_adopted_with_history_naming_the_upload_row(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    upload = csv_file(
+        f"{HEADER},pendidikan,sekolah",
+        f"{resident.nik},Siti  Uji,1990-05-17,{Education.DIPLOMA_4_S1},SMA Negeri 1 Purworejo",
+    )
+    batch = receive(education_office, admin, upload)
+    importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.PREVIEWED
+    assert batch.counts[RowOutcome.CHANGED] == 1
+    assert batch.field_summary == {"education": {"changed": 1}, "school_enrolment": {"changed": 1}}
+    resident.refresh_from_db()
+    assert resident.education == Education.SENIOR_SECONDARY  # nothing before confirmation
+
+    importing.batch_confirm(batch=batch, user=admin)
+    importing.batch_apply(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    resident.refresh_from_db()
+    assert batch.status == UploadStatus.APPLIED
+    assert batch.rows_done == batch.rows_total == 1
+    assert resident.education == Education.DIPLOMA_4_S1
+    assert resident.school_enrolment == "SMA Negeri 1 Purworejo"
+    change = RecordChange.objects.get(
+        record_id=resident.pk, field="education", source=ChangeSource.IMPORT_ROW
+    )
+    assert change.source == ChangeSource.IMPORT_ROW
+    assert change.source_ref == f"b{batch.pk}:2"
+    assert education_office.name in change.reason and "line 2" in change.reason
+    assert change.actor == admin
+
+
+def test_health_office_values_are_adopted(health_office, admin_of, resident) -> None:
+    admin = admin_of(health_office)
+    batch = run(
+        health_office,
+        admin,
+        csv_file(
+            f"{HEADER},jaminan_kesehatan,disabilitas",
+            f"{resident.nik},SITI UJI,17-05-1990,{HealthInsurance.JKN_PBI},2",
+        ),
+    )
+    resident.refresh_from_db()
+    assert row_of(batch).outcome == RowOutcome.CHANGED
+    assert (resident.health_insurance, resident.disability) == (HealthInsurance.JKN_PBI, 2)
+
+
+def test_religious_office_marital_status_goes_to_review_when_its_authority_says_so(
+    religious_office, admin_of, resident
+) -> None:
+    admin = admin_of(religious_office)
+    batch = run(
+        religious_office,
+        admin,
+        csv_file(
+            f"{HEADER},status_perkawinan,nomor_akta_perkawinan,tanggal_akta_perkawinan",
+            f"{resident.nik},SITI UJI,17/05/1990,{MaritalStatus.DIVORCED_REGISTERED},"
+            "AC-123/2026,02/03/2026",
+        ),
+    )
+    resident.refresh_from_db()
+    assert row_of(batch).outcome == RowOutcome.REVIEW
+    assert resident.marital_status == MaritalStatus.MARRIED_REGISTERED
+    submission = Submission.objects.get(kind=Kind.INSTITUTION_UPDATE)
+    assert submission.status == Status.SUBMITTED
+    assert submission.channel == Channel.INSTITUTION_CSV
+    assert submission.subject_id == resident.pk
+    assert submission.desa == resident.family.desa
+    items = {item.field: item.value_after for item in submission.items.all()}
+    assert items == {
+        "marital_status": str(MaritalStatus.DIVORCED_REGISTERED),
+        "marriage_record_number": "AC-123/2026",
+        "marriage_record_date": "2026-03-02",
+    }
+    assert not RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).exists()
+
+
+def test_field_outside_the_authority_is_a_row_error_and_changes_nothing(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    batch = run(
+        education_office,
+        admin,
+        csv_file(f"{HEADER},jaminan_kesehatan", f"{resident.nik},SITI UJI,1990-05-17,jkn_pbi"),
+    )
+    row = row_of(batch)
+    assert row.outcome == RowOutcome.ERROR
+    assert "jaminan_kesehatan" in row.errors
+    resident.refresh_from_db()
+    assert resident.health_insurance == ""
+
+
+def test_core_identity_column_is_refused_for_every_institution(
+    education_office, admin_of, resident
+) -> None:
+    batch = receive(
+        education_office,
+        admin_of(education_office),
+        csv_file(f"{HEADER},tempat_lahir", f"{resident.nik},SITI UJI,1990-05-17,MAGELANG"),
+    )
+    assert batch.status == UploadStatus.REFUSED
+    assert "tempat_lahir" in batch.refusal
+
+
+def test_university_roster_sends_a_newcomer_to_review(university, admin_of, desa) -> None:
+    admin = admin_of(university)
+    nik = "3404010504030017"
+    batch = run(
+        university,
+        admin,
+        csv_file(
+            "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
+            "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai",
+            f"{nik},Mahasiswa Baru,2003-04-05,L,Jalan Asal 2,3404012001,Asrama B,{desa.code},"
+            "kuliah,2026-08-01,2027-07-31",
+        ),
+        format=UploadFormat.ROSTER,
+    )
+    assert row_of(batch).outcome == RowOutcome.REVIEW, row_of(batch).errors
+    submission = Submission.objects.get(kind=Kind.NON_PERMANENT)
+    assert submission.status == Status.SUBMITTED
+    items = {item.field: item.value_after for item in submission.items.all()}
+    assert items["nik"] == nik
+    assert items["domicile_desa"] == str(desa.pk)
+    assert items["host_institution"] == university.name
+    assert not NonPermanentResident.objects.exists()
+
+
+def test_company_roster_update_of_a_known_resident_goes_to_review(company, admin_of, desa) -> None:
+    guest = non_permanent_create(desa=desa)
+    batch = run(
+        company,
+        admin_of(company),
+        csv_file(
+            "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
+            "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai",
+            f"{guest.nik},TAMU UJI,{NON_PERMANENT_BIRTH_DATE},1,Jalan Asal 1,3404012001,"
+            f"Mess Karyawan,{desa.code},kerja,2026-01-01,2026-12-31",
+        ),
+        format=UploadFormat.ROSTER,
+    )
+    assert row_of(batch).outcome == RowOutcome.REVIEW, row_of(batch).errors
+    submission = Submission.objects.get(kind=Kind.NON_PERMANENT)
+    assert submission.subject_id == guest.pk
+    changed = {item.field for item in submission.items.all()}
+    assert changed == {"domicile_address", "purpose", "host_institution"}
+
+
+@pytest.mark.parametrize(
+    ("name", "birth"),
+    [("SITI LAIN", "1990-05-17"), ("SITI UJI", "1990-05-18")],
+    ids=["name", "birth-date"],
+)
+def test_identity_mismatch_is_a_row_error_and_updates_nothing(
+    education_office, admin_of, resident, name, birth
+) -> None:
+    batch = run(
+        education_office,
+        admin_of(education_office),
+        csv_file(f"{HEADER},pendidikan", f"{resident.nik},{name},{birth},8"),
+    )
+    assert row_of(batch).outcome == RowOutcome.ERROR
+    assert "does not match the registry" in row_of(batch).errors
+    resident.refresh_from_db()
+    assert resident.education == Education.SENIOR_SECONDARY
+    assert not RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).exists()
+
+
+def test_older_value_is_ignored_and_reported_as_older(education_office, admin_of, resident) -> None:
+    registry.record_update(
+        record=resident, changes={"education": Education.MASTER}, source=ChangeSource.OFFICER
+    )
+    batch = run(
+        education_office,
+        admin_of(education_office),
+        csv_file(
+            f"{HEADER},pendidikan,berlaku_sejak",
+            f"{resident.nik},SITI UJI,1990-05-17,{Education.DIPLOMA_3},2024-07-01",
+        ),
+    )
+    assert batch.counts[RowOutcome.OLDER] == 1
+    assert row_of(batch).outcome == RowOutcome.OLDER
+    resident.refresh_from_db()
+    assert resident.education == Education.MASTER
+
+
+def test_same_file_uploaded_again_is_refused_pointing_at_the_first(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    lines = (f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8")
+    first = run(education_office, admin, csv_file(*lines))
+    history = RecordChange.objects.count()
+
+    again = run(education_office, admin, csv_file(*lines, name="lagi.csv"))
+
+    assert again.status == UploadStatus.REFUSED
+    assert f"#{first.pk}" in again.refusal
+    assert not again.file
+    assert RecordChange.objects.count() == history
+
+
+def test_expired_agreement_refuses_the_upload(expired_office, admin_of, resident) -> None:
+    admin = admin_of(expired_office)
+    with pytest.raises(importing.ExchangeRefused) as refused:
+        receive(expired_office, admin, csv_file(f"{HEADER},pendidikan", f"{resident.nik},A,B,8"))
+    assert refused.value.code == "no_agreement"
+    assert not ExchangeBatch.objects.exists()
+
+
+def test_admin_of_another_institution_cannot_upload(
+    education_office, health_office, admin_of, resident
+) -> None:
+    with pytest.raises(importing.ExchangeRefused) as refused:
+        receive(education_office, admin_of(health_office), csv_file(HEADER))
+    assert refused.value.code == "not_member"
+
+
+def test_apply_resumes_after_an_interruption_without_duplicating_history(
+    education_office, admin_of, monkeypatch
+) -> None:
+    admin = admin_of(education_office)
+    people = [resident_create(full_name=f"WARGA {i}") for i in range(5)]
+    batch = receive(
+        education_office,
+        admin,
+        csv_file(f"{HEADER},pendidikan", *(f"{p.nik},{p.full_name},1990-05-17,9" for p in people)),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    importing.batch_confirm(batch=batch, user=admin)
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    calls = 0
+    real_chunk = importing.apply_chunk
+
+    def dies_after_one_chunk(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise SystemExit("worker killed")
+        return real_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "apply_chunk", dies_after_one_chunk)
+    with pytest.raises(SystemExit):
+        importing.batch_apply(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_done) == (UploadStatus.APPLYING, 2)
+
+    monkeypatch.setattr(importing, "apply_chunk", real_chunk)
+    importing.batch_apply(batch_id=batch.pk)  # the redelivered task
+    importing.batch_apply(batch_id=batch.pk)  # and once more: nothing left to do
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_done) == (UploadStatus.APPLIED, 5)
+    changes = RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW)
+    assert changes.count() == 5
+    assert {p.pk for p in people} == set(changes.values_list("record_id", flat=True))
+
+
+def test_preview_can_be_cancelled_and_is_then_never_applied(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    batch = receive(
+        education_office,
+        admin,
+        csv_file(f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8"),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    importing.batch_cancel(batch=batch, user=admin)
+    with pytest.raises(importing.ExchangeRefused):
+        importing.batch_confirm(batch=batch, user=admin)
+    importing.batch_apply(batch_id=batch.pk)
+    resident.refresh_from_db()
+    assert resident.education == Education.SENIOR_SECONDARY
+
+
+def test_error_csv_lists_lines_and_reasons_with_formula_cells_neutralised(
+    education_office, admin_of, resident
+) -> None:
+    batch = receive(
+        education_office,
+        admin_of(education_office),
+        csv_file(
+            f"{HEADER},pendidikan",
+            f"{resident.nik},SITI UJI,1990-05-17,8",
+            '=HYPERLINK("http://evil.example"),X,1990-05-17,8',
+        ),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    rows = importing.batch_error_csv(batch)
+    assert rows[0] == ["baris", "nik", "kesalahan"]
+    assert len(rows) == 2
+    line, nik, reasons = rows[1]
+    assert line == "3"
+    assert nik.startswith("'=")
+    assert reasons
+
+
+def test_api_rows_with_the_same_idempotency_key_make_one_batch_applied_without_preview(
+    health_office, admin_of, resident, django_capture_on_commit_callbacks
+) -> None:
+    admin = admin_of(health_office)
+    rows = [
+        {
+            "nik": resident.nik,
+            "nama_lengkap": "SITI UJI",
+            "tanggal_lahir": "1990-05-17",
+            "jaminan_kesehatan": "private",
+        }
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = importing.batch_receive_rows(
+            institution=health_office,
+            user=admin,
+            format=UploadFormat.FIELD_UPDATE,
+            rows=rows,
+            idempotency_key="kunci-1",
+        )
+    again = importing.batch_receive_rows(
+        institution=health_office,
+        user=admin,
+        format=UploadFormat.FIELD_UPDATE,
+        rows=rows,
+        idempotency_key="kunci-1",
+    )
+    assert again.pk == batch.pk
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.APPLIED
+    assert row_of(batch, line=1).outcome == RowOutcome.NEW  # the registry had no value
+    resident.refresh_from_db()
+    assert resident.health_insurance == HealthInsurance.PRIVATE
+    assert (
+        RecordChange.objects.filter(field="health_insurance", source=ChangeSource.API).count() == 1
+    )
+
+
+def test_api_rows_with_an_unknown_field_are_refused_with_a_code(health_office, admin_of) -> None:
+    with pytest.raises(importing.ExchangeRefused) as refused:
+        importing.batch_receive_rows(
+            institution=health_office,
+            user=admin_of(health_office),
+            format=UploadFormat.FIELD_UPDATE,
+            rows=[{"nik": "1", "nama_lengkap": "A", "tanggal_lahir": "B", "warna": "merah"}],
+            idempotency_key="k",
+        )
+    assert refused.value.code == "unknown_columns"
+
+
+def test_upload_is_stored_by_its_hash_never_by_its_name(
+    education_office, admin_of, resident, settings
+) -> None:
+    batch = receive(
+        education_office,
+        admin_of(education_office),
+        csv_file(
+            f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8", name="../../x.csv"
+        ),
+    )
+    assert batch.status == UploadStatus.RECEIVED
+    assert batch.file.name == f"exchange/{education_office.pk}/{batch.sha256}.csv"
+    assert batch.original_name == "x.csv"
+    assert str(settings.MEDIA_ROOT) in batch.file.path
+
+
+def test_roster_sex_mismatch_of_a_known_resident_is_a_row_error(company, admin_of, desa) -> None:
+    guest = non_permanent_create(desa=desa)
+    batch = run(
+        company,
+        admin_of(company),
+        csv_file(
+            "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
+            "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai",
+            f"{guest.nik},TAMU UJI,{NON_PERMANENT_BIRTH_DATE},P,Jalan Asal 1,3404012001,"
+            f"Asrama Blok A,{desa.code},study,2026-01-01,2026-12-31",
+        ),
+        format=UploadFormat.ROSTER,
+    )
+    assert "jenis_kelamin" in row_of(batch).errors
+    guest.refresh_from_db()
+    assert guest.sex == Sex.MALE
+    assert not Submission.objects.exists()
