@@ -19,6 +19,8 @@ HEADER = "nik,nama_lengkap,tanggal_lahir"
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
+    # Workers write reasons in the default language: English keeps the phrases below stable.
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
