@@ -149,3 +149,26 @@ def test_api_records_with_differing_keys_are_refused() -> None:
     with pytest.raises(parsing.FileRefused) as refused:
         parsing.parse_records(records, format=FIELD_UPDATE)
     assert refused.value.code == "ragged"
+
+
+@pytest.mark.parametrize(
+    ("name", "format"),
+    [
+        ("field_update_education.csv", FIELD_UPDATE),
+        ("field_update_health.csv", FIELD_UPDATE),
+        ("field_update.xlsx", FIELD_UPDATE),
+        ("roster_university.csv", UploadFormat.ROSTER),
+    ],
+)
+def test_documented_sample_files_parse_without_errors(name, format) -> None:
+    from pathlib import Path
+
+    from citizens.nik import validate_nik
+
+    content = (Path(__file__).parents[2] / "docs" / "samples" / name).read_bytes()
+    parsed = parse(content, format)
+    assert parsed.rows
+    for row in parsed.rows:
+        assert row.errors == []
+        validate_nik(row.values["nik"])
+        assert parsing.parse_date(row.values["tanggal_lahir"]) is not None
