@@ -102,3 +102,18 @@ def can_search_audit(user: AnyUser) -> bool:
 def can_read_change_statements(user: AnyUser) -> bool:
     """F-1.06 statements are for Dukcapil, who carry the changes into SIAK."""
     return is_officer(user) and user.role in REGENCY_WIDE_ROLES
+
+
+def can_manage_institutions(user: AnyUser) -> bool:
+    """The head of Dukcapil registers institutions, their agreements, authority and admins."""
+    return is_officer(user) and user.role == Role.HEAD
+
+
+def can_view_exchanges(user: AnyUser) -> bool:
+    """Dukcapil (verifiers and the head) oversee every institution's exchanges."""
+    return is_officer(user) and user.role in REGENCY_WIDE_ROLES
+
+
+def is_institution_admin(user: AnyUser) -> TypeGuard[User]:
+    """An institution admin account; which institution it acts for is the membership's."""
+    return isinstance(user, User) and user.is_active and user.role == Role.INSTITUTION_ADMIN

@@ -1,21 +1,81 @@
-"""Writes about institutions: registering them with their default authority, agreements,
-admin invitations."""
+"""Writes about institutions: registering them with their default authority, agreements and
+their status, field authority, admin invitations, API keys and webhook subscriptions.
+
+Every write asks citizens.policy (and the institution membership) who may make it, so no URL
+bypasses the rule."""
 
 import datetime
+import secrets
+from collections.abc import Mapping
 
+from allauth.account.forms import ResetPasswordForm
+from allauth.account.models import EmailAddress
+from allauth.core.context import request_context
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
 
+from citizens import policy
+from citizens.choices import Role
 from citizens.models import User
-from stakeholders import catalogue
-from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind
-from stakeholders.models import Agreement, FieldAuthority, Institution
+from stakeholders import catalogue, keys
+from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, WriteMode
+from stakeholders.exceptions import (
+    AccountExists,
+    ConcurrentChange,
+    InvalidAuthority,
+    InvalidTransition,
+    NotAuthorised,
+    StakeholderError,
+)
+from stakeholders.models import (
+    Agreement,
+    ApiKey,
+    FieldAuthority,
+    Institution,
+    InstitutionMember,
+    WebhookSubscription,
+)
+
+API_KEY_MAX_DAYS = 730
+WEBHOOK_SECRET_BYTES = 32
+# The allowed moves of an agreement's status; a terminated agreement stays terminated.
+AGREEMENT_TRANSITIONS: Mapping[AgreementStatus, frozenset[AgreementStatus]] = {
+    AgreementStatus.DRAFT: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
+    AgreementStatus.ACTIVE: frozenset({AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED}),
+    AgreementStatus.SUSPENDED: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
+    AgreementStatus.TERMINATED: frozenset(),
+}
+
+
+def _require_head(actor: User | None) -> None:
+    if actor is not None and not policy.can_manage_institutions(actor):
+        raise NotAuthorised
+
+
+def _require_admin_of(institution: Institution, user: User) -> None:
+    """Only an institution's own admins act for it (keys, webhooks)."""
+    if not (
+        policy.is_institution_admin(user)
+        and InstitutionMember.objects.filter(user=user, institution=institution).exists()
+    ):
+        raise NotAuthorised
 
 
 @transaction.atomic
 def institution_create(
-    *, name: str, kind: InstitutionKind, code: str, contact_email: str = ""
+    *,
+    name: str,
+    kind: InstitutionKind,
+    code: str,
+    contact_email: str = "",
+    actor: User | None = None,
 ) -> Institution:
-    """Register an institution with its kind's default field authority (catalogue)."""
+    """Register an institution with its kind's default field authority (catalogue). With an
+    actor (the pages pass one), only the head of Dukcapil may."""
+    _require_head(actor)
     institution = Institution.objects.create(
         name=name, kind=kind, code=code, contact_email=contact_email
     )
@@ -39,7 +99,9 @@ def agreement_record(
     status: AgreementStatus = AgreementStatus.ACTIVE,
     actor: User | None = None,
 ) -> Agreement:
-    """Record an MoU or PKS as signed (validated: the period must be ordered)."""
+    """Record an MoU or PKS as signed (validated: the period must be ordered). With an actor,
+    only the head of Dukcapil may."""
+    _require_head(actor)
     agreement = Agreement(
         institution=institution,
         kind=kind,
@@ -53,3 +115,136 @@ def agreement_record(
     agreement.full_clean()
     agreement.save()
     return agreement
+
+
+@transaction.atomic
+def agreement_set_status(
+    *, agreement: Agreement, status: AgreementStatus, actor: User
+) -> Agreement:
+    """Move an agreement along AGREEMENT_TRANSITIONS (head of Dukcapil only). Suspending or
+    terminating the MoU or the PKS stops all exchange at once (selectors.agreement_in_force).
+    A concurrent change of the same agreement is refused, not overwritten."""
+    _require_head(actor)
+    current = AgreementStatus(agreement.status)
+    if status not in AGREEMENT_TRANSITIONS[current]:
+        raise InvalidTransition
+    updated = Agreement.objects.filter(pk=agreement.pk, status=current).update(status=status)
+    if updated == 0:
+        raise ConcurrentChange
+    agreement.status = status
+    return agreement
+
+
+@transaction.atomic
+def authority_set(
+    *, institution: Institution, field: str, write: WriteMode, read: bool, actor: User
+) -> FieldAuthority:
+    """Set what an institution may do with one element (head of Dukcapil only). Validated by
+    FieldAuthority.clean: core identity (NIK, name, birth date) is never writable."""
+    _require_head(actor)
+    authority = (
+        FieldAuthority.objects.select_for_update().filter(institution=institution, field=field)
+    ).first() or FieldAuthority(institution=institution, field=field)
+    authority.write = write
+    authority.read = read
+    try:
+        authority.clean()
+    except ValidationError as error:
+        raise InvalidAuthority(error.messages[0]) from error
+    if authority.pk is None:
+        authority.save()
+    else:
+        authority.save(update_fields=["write", "read"])
+    return authority
+
+
+@transaction.atomic
+def institution_admin_invite(
+    *,
+    head: User,
+    institution: Institution,
+    email: str,
+    full_name: str,
+    request: HttpRequest,
+) -> User:
+    """Create an institution admin account with no usable password and send allauth's
+    password-set (reset) e-mail after commit, so the invitee chooses their own password. The
+    address counts as verified: the head entered it and only its mailbox receives the link.
+    TOTP enrolment is forced at first login (citizens.middleware)."""
+    if not policy.can_manage_institutions(head):
+        raise NotAuthorised
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountExists
+    user = User.objects.create_user(
+        email, None, role=Role.INSTITUTION_ADMIN, full_name=full_name.strip()
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    InstitutionMember.objects.create(user=user, institution=institution, invited_by=head)
+    transaction.on_commit(lambda: _send_password_set_mail(request, email))
+    return user
+
+
+def _send_password_set_mail(request: HttpRequest, email: str) -> None:
+    form = ResetPasswordForm(data={"email": email})
+    # allauth builds the link from the request it finds in its context.
+    with request_context(request):
+        if not form.is_valid():
+            raise StakeholderError
+        form.save(request)
+
+
+@transaction.atomic
+def api_key_issue(
+    *, institution: Institution, user: User, name: str, valid_days: int
+) -> tuple[ApiKey, str]:
+    """Issue an API key for the user's own institution. Returns the key row and the full key,
+    which is shown once: only its SHA-256 is stored."""
+    _require_admin_of(institution, user)
+    if not 1 <= valid_days <= API_KEY_MAX_DAYS:
+        raise StakeholderError
+    key, prefix, key_hash = keys.api_key_new()
+    api_key = ApiKey.objects.create(
+        institution=institution,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=key_hash,
+        created_by=user,
+        expires_at=timezone.now() + datetime.timedelta(days=valid_days),
+    )
+    return api_key, key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, user: User) -> ApiKey:
+    """Revoke a key of the user's own institution at once; revoking twice changes nothing."""
+    _require_admin_of(api_key.institution, user)
+    now = timezone.now()
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
+    api_key.refresh_from_db(fields=["revoked_at"])
+    return api_key
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, institution: Institution, user: User, url: str
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe an http(s) URL of the user's own institution to its change feed. Returns the
+    subscription and its signing secret, shown once (stored encrypted, for signing)."""
+    _require_admin_of(institution, user)
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as error:
+        raise StakeholderError(error.messages[0]) from error
+    secret = secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
+    subscription = WebhookSubscription.objects.create(
+        institution=institution, url=url, secret=secret
+    )
+    return subscription, secret
+
+
+@transaction.atomic
+def webhook_subscription_delete(*, subscription: WebhookSubscription, user: User) -> None:
+    """Remove a subscription of the user's own institution (its delivery log goes with it)."""
+    _require_admin_of(subscription.institution, user)
+    subscription.delete()
