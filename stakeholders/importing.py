@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens import crypto
 from citizens import services as registry
-from citizens.choices import ChangeSource, Registry, Sex, StayPurpose
+from citizens.choices import ChangeSource, Registry, Role, Sex, StayPurpose
 from citizens.exceptions import ConcurrentChange, RegistryError
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import validate_nik
@@ -108,8 +108,8 @@ def _transition(batch_id: int, to: UploadStatus, **extra: Any) -> bool:
 
 
 def _require_member(institution: Institution, user: User) -> None:
-    member = selectors.institution_of(user)
-    if member is None or member.pk != institution.pk:
+    member = selectors.institution_of(user) if user.role == Role.INSTITUTION_ADMIN else None
+    if not user.is_active or member is None or member.pk != institution.pk:
         raise ExchangeRefused("not_member", _("You are not an admin of this institution."))
 
 
@@ -237,7 +237,13 @@ def batch_receive_rows(
         idempotency_key=key,
     )
     batch.file.save("rows", ContentFile(content), save=False)
-    batch.save()
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its batch.
+        batch.file.delete(save=False)
+        return ExchangeBatch.objects.get(institution=institution, idempotency_key=key)
     _enqueue_validation(batch.pk)
     return batch
 
@@ -261,50 +267,31 @@ class _Judged:
     nik: str = ""
     nik_index: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # registry field -> new value (text)
+    decisions: dict[str, str] = field(default_factory=dict)  # registry field -> outcome
     effective_date: datetime.date | None = None
 
 
 def batch_validate(*, batch_id: int) -> None:
     """Judge every row of a received batch against the registry and the institution's
     authority, and leave a preview (counts, per-field summary, row errors). A redelivered
-    task restarts an interrupted validation; nothing is written to the registry here."""
+    task restarts an interrupted validation; nothing is written to the registry here. An
+    unexpected failure refuses the batch (and is raised for the log)."""
     if not _transition(batch_id, UploadStatus.VALIDATING, rows_done=0):
         return
     batch = ExchangeBatch.objects.select_related("institution").get(pk=batch_id)
     with translation.override(settings.LANGUAGE_CODE):
         try:
-            parsed = _parse_stored(batch)
+            summary = _validate_rows(batch)
         except parsing.FileRefused as refusal:
             _transition(batch_id, UploadStatus.REFUSED, refusal=str(refusal.message))
             return
-        ExchangeRow.objects.filter(batch_id=batch_id).delete()
-        ExchangeBatch.objects.filter(pk=batch_id).update(rows_total=len(parsed.rows))
-        context = _Context.load(batch)
-        for start in range(0, len(parsed.rows), CHUNK):
-            chunk = parsed.rows[start : start + CHUNK]
-            judged = _judge_chunk(batch, context, chunk, columns=parsed.columns)
-            with transaction.atomic():
-                ExchangeRow.objects.bulk_create(
-                    ExchangeRow(
-                        batch_id=batch_id,
-                        line=row.number if batch.via_api else row.line,
-                        nik_index=result.nik_index,
-                        values=json.dumps(
-                            {
-                                "nik": result.nik or row.values.get("nik", "").strip()[:40],
-                                "fields": result.fields,
-                            }
-                        ),
-                        effective_date=result.effective_date,
-                        outcome=result.outcome,
-                        errors="\n".join(result.errors),
-                    )
-                    for row, result in zip(chunk, judged, strict=True)
-                )
-                ExchangeBatch.objects.filter(pk=batch_id).update(
-                    rows_done=F("rows_done") + len(chunk)
-                )
-    counts, summary = _summarise(batch_id)
+        except Exception:
+            _transition(
+                batch_id,
+                UploadStatus.REFUSED,
+                refusal=gettext("The file could not be checked because of an error on our side."),
+            )
+            raise
     extra: dict[str, Any] = {}
     if batch.via_api:
         extra = {"confirmed_by_id": batch.submitted_by_id, "confirmed_at": timezone.now()}
@@ -313,7 +300,7 @@ def batch_validate(*, batch_id: int) -> None:
             _transition(
                 batch_id,
                 UploadStatus.PREVIEWED,
-                counts=counts,
+                counts=_counts(batch_id),
                 field_summary=summary,
                 previewed_at=timezone.now(),
                 **extra,
@@ -323,13 +310,52 @@ def batch_validate(*, batch_id: int) -> None:
             _enqueue_apply(batch_id)
 
 
+def _validate_rows(batch: ExchangeBatch) -> dict[str, dict[str, int]]:
+    """Parse the stored file and write its judged rows chunk by chunk (progress in
+    rows_done); returns the per-field summary of decisions."""
+    parsed = _parse_stored(batch)
+    ExchangeRow.objects.filter(batch_id=batch.pk).delete()
+    ExchangeBatch.objects.filter(pk=batch.pk).update(rows_total=len(parsed.rows))
+    context = _Context.load(batch)
+    summary: dict[str, dict[str, int]] = {}
+    for start in range(0, len(parsed.rows), CHUNK):
+        chunk = parsed.rows[start : start + CHUNK]
+        judged = _judge_chunk(batch, context, chunk, columns=parsed.columns)
+        with transaction.atomic():
+            ExchangeRow.objects.bulk_create(
+                ExchangeRow(
+                    batch_id=batch.pk,
+                    line=row.number if batch.via_api else row.line,
+                    nik_index=result.nik_index,
+                    values=json.dumps(
+                        {
+                            "nik": result.nik or row.values.get("nik", "").strip()[:40],
+                            "fields": result.fields,
+                        }
+                    ),
+                    effective_date=result.effective_date,
+                    outcome=result.outcome,
+                    errors="\n".join(result.errors),
+                )
+                for row, result in zip(chunk, judged, strict=True)
+            )
+            ExchangeBatch.objects.filter(pk=batch.pk).update(rows_done=F("rows_done") + len(chunk))
+        for result in judged:
+            if result.outcome == RowOutcome.ERROR:
+                continue
+            for name, decision in result.decisions.items():
+                per_field = summary.setdefault(name, {})
+                per_field[decision] = per_field.get(decision, 0) + 1
+    return summary
+
+
 def _parse_stored(batch: ExchangeBatch) -> parsing.ParsedFile:
     with batch.file.open("rb") as stream:
         content = stream.read(parsing.MAX_BYTES + 1)
     return parsing.parse_file(content, format=UploadFormat(batch.format))
 
 
-def _summarise(batch_id: int) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+def _counts(batch_id: int) -> dict[str, int]:
     counts = {outcome: 0 for outcome in RowOutcome.values}
     for row in (
         ExchangeRow.objects.filter(batch_id=batch_id)
@@ -337,17 +363,7 @@ def _summarise(batch_id: int) -> tuple[dict[str, int], dict[str, dict[str, int]]
         .annotate(n=models.Count("id"))
     ):
         counts[row["outcome"]] = row["n"]
-    summary: dict[str, dict[str, int]] = {}
-    for values, outcome in (
-        ExchangeRow.objects.filter(batch_id=batch_id)
-        .exclude(outcome=RowOutcome.ERROR)
-        .values_list("values", "outcome")
-        .iterator(chunk_size=CHUNK)
-    ):
-        for name in json.loads(values)["fields"]:
-            per_field = summary.setdefault(name, {})
-            per_field[outcome] = per_field.get(outcome, 0) + 1
-    return counts, summary
+    return counts
 
 
 @dataclass
@@ -559,8 +575,8 @@ def _judge_update(
     resident: AnyResident | None,
     context: _Context,
     latest: Mapping[tuple[str, int, str], datetime.datetime],
-) -> list[str]:
-    """Validate one field-update row; returns each sent field's decision."""
+) -> None:
+    """Validate one field-update row and decide each field it sends."""
     if result.nik_index and resident is None:
         result.errors.append(gettext("No resident with this NIK is in the Purworejo registry."))
     resident = _check_identity(row, result, resident)
@@ -575,7 +591,6 @@ def _judge_update(
         else:
             effective = parsed
             result.effective_date = parsed
-    decisions: list[str] = []
     model: type[AnyResident] = type(resident) if resident is not None else PermanentResident
     for column, text in row.values.items():
         element = catalogue.BY_COLUMN.get(column)
@@ -597,19 +612,16 @@ def _judge_update(
             continue
         result.fields[element.field] = _text(value)
         if resident is not None:
-            decisions.append(
-                _decide(
-                    mode=mode,
-                    current=_text(getattr(resident, element.field)),
-                    new=_text(value),
-                    effective=effective,
-                    last_changed=_last_changed_on(resident, element.field, latest),
-                )
+            result.decisions[element.field] = _decide(
+                mode=mode,
+                current=_text(getattr(resident, element.field)),
+                new=_text(value),
+                effective=effective,
+                last_changed=_last_changed_on(resident, element.field, latest),
             )
     if not result.fields and not result.errors:
         result.errors.append(gettext("The row sends no value to update."))
-    result.outcome = _row_outcome(decisions)
-    return decisions
+    result.outcome = _row_outcome(result.decisions.values())
 
 
 def _roster_values(row: parsing.ParsedRow, result: _Judged, context: _Context) -> dict[str, Any]:
@@ -674,6 +686,7 @@ def _judge_roster(
             "birth_date": birth_date,
         }
         result.fields = {name: _text(value) for name, value in values.items()}
+        result.decisions = dict.fromkeys(result.fields, RowOutcome.REVIEW)
         result.outcome = RowOutcome.REVIEW
         return
     _check_identity(row, result, resident)
@@ -682,8 +695,8 @@ def _judge_roster(
             gettext("jenis_kelamin does not match the registry for this NIK: nothing updated.")
         )
     result.fields = {name: _text(value) for name, value in values.items()}
-    decisions = [
-        _decide(
+    result.decisions = {
+        name: _decide(
             mode=mode,
             current=_text(getattr(resident, name)),
             new=text,
@@ -691,8 +704,8 @@ def _judge_roster(
             last_changed=context.received_on,
         )
         for name, text in result.fields.items()
-    ]
-    result.outcome = _row_outcome(decisions)
+    }
+    result.outcome = _row_outcome(result.decisions.values())
 
 
 @transaction.atomic
@@ -757,8 +770,7 @@ def batch_apply(*, batch_id: int) -> None:
         context = _Context.load(batch)
         while apply_chunk(batch, context):
             pass
-    counts, _summary = _summarise(batch_id)
-    _transition(batch_id, UploadStatus.APPLIED, applied_at=timezone.now(), counts=counts)
+    _transition(batch_id, UploadStatus.APPLIED, applied_at=timezone.now(), counts=_counts(batch_id))
 
 
 @transaction.atomic

@@ -69,7 +69,7 @@ def test_education_office_value_is_adopted_with_history_naming_the_upload_row(
     batch.refresh_from_db()
     assert batch.status == UploadStatus.PREVIEWED
     assert batch.counts[RowOutcome.CHANGED] == 1
-    assert batch.field_summary == {"education": {"changed": 1}, "school_enrolment": {"changed": 1}}
+    assert batch.field_summary == {"education": {"changed": 1}, "school_enrolment": {"new": 1}}
     resident.refresh_from_db()
     assert resident.education == Education.SENIOR_SECONDARY  # nothing before confirmation
 
@@ -442,3 +442,45 @@ def test_roster_sex_mismatch_of_a_known_resident_is_a_row_error(company, admin_o
     guest.refresh_from_db()
     assert guest.sex == Sex.MALE
     assert not Submission.objects.exists()
+
+
+def test_unexpected_failure_while_checking_refuses_the_batch_instead_of_hanging(
+    education_office, admin_of, resident, monkeypatch
+) -> None:
+    batch = receive(
+        education_office,
+        admin_of(education_office),
+        csv_file(f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8"),
+    )
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(importing, "_judge_chunk", broken)
+    with pytest.raises(RuntimeError):
+        importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.REFUSED
+    assert "error on our side" in batch.refusal
+
+
+def test_per_field_summary_counts_each_element_separately(
+    education_office, admin_of, resident
+) -> None:
+    other = resident_create(full_name="BUDI UJI", school_enrolment="SD 1")
+    batch = receive(
+        education_office,
+        admin_of(education_office),
+        csv_file(
+            f"{HEADER},pendidikan,sekolah",
+            f"{resident.nik},SITI UJI,1990-05-17,{Education.SENIOR_SECONDARY},SD 2",
+            f"{other.nik},BUDI UJI,1990-05-17,{Education.MASTER},SD 1",
+        ),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.field_summary == {
+        "education": {"unchanged": 1, "changed": 1},
+        "school_enrolment": {"new": 1, "unchanged": 1},
+    }
+    assert (batch.counts[RowOutcome.NEW], batch.counts[RowOutcome.CHANGED]) == (1, 1)
