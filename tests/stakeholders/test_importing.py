@@ -484,3 +484,77 @@ def test_per_field_summary_counts_each_element_separately(
         "school_enrolment": {"new": 1, "unchanged": 1},
     }
     assert (batch.counts[RowOutcome.NEW], batch.counts[RowOutcome.CHANGED]) == (1, 1)
+
+
+def test_roster_adopted_directly_when_the_authority_says_adopt(company, admin_of, desa) -> None:
+    from citizens.models import Desa
+    from stakeholders import catalogue
+    from stakeholders.choices import WriteMode
+    from stakeholders.models import FieldAuthority
+
+    FieldAuthority.objects.filter(institution=company, field=catalogue.ROSTER).update(
+        write=WriteMode.ADOPT
+    )
+    guest = non_permanent_create(desa=desa)
+    moved_to = Desa.objects.exclude(pk=desa.pk).order_by("code").first()
+    batch = run(
+        company,
+        admin_of(company),
+        csv_file(
+            "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
+            "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai",
+            f"{guest.nik},TAMU UJI,{NON_PERMANENT_BIRTH_DATE},L,Jalan Asal 1,3404012001,"
+            f"Mess Karyawan,{moved_to.code},kerja,2026-01-01,2027-06-30",
+        ),
+        format=UploadFormat.ROSTER,
+    )
+    assert row_of(batch).outcome == RowOutcome.CHANGED, row_of(batch).errors
+    guest.refresh_from_db()
+    assert guest.domicile_desa == moved_to
+    assert (guest.domicile_address, guest.purpose) == ("Mess Karyawan", "work")
+    assert guest.expected_end_date == datetime.date(2027, 6, 30)
+    assert guest.host_institution == company.name
+    assert not Submission.objects.exists()
+    refs = set(
+        RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).values_list(
+            "source_ref", flat=True
+        )
+    )
+    assert refs == {f"b{batch.pk}:2"}
+
+
+def test_xlsx_upload_is_applied_like_a_csv(education_office, admin_of, resident) -> None:
+    from tests.stakeholders.corpus import workbook
+
+    content = workbook(
+        [
+            ["nik", "nama_lengkap", "tanggal_lahir", "pendidikan"],
+            [resident.nik, "Siti Uji", datetime.datetime(1990, 5, 17), Education.DOCTORATE],
+        ]
+    )
+    batch = run(education_office, admin_of(education_office), SimpleUploadedFile("a.csv", content))
+    assert batch.file.name.endswith(".xlsx")
+    resident.refresh_from_db()
+    assert resident.education == Education.DOCTORATE
+
+
+def test_agreement_expiring_after_confirmation_stops_the_apply(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    batch = receive(
+        education_office,
+        admin,
+        csv_file(f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8"),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    importing.batch_confirm(batch=batch, user=admin)
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    education_office.agreements.update(valid_until=yesterday)
+
+    importing.batch_apply(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    resident.refresh_from_db()
+    assert batch.status == UploadStatus.REFUSED
+    assert resident.education == Education.SENIOR_SECONDARY
