@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -795,21 +796,24 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
     for row in rows:
         payload = payloads[row.pk]
         try:
-            with transaction.atomic():  # a row is applied whole or not at all
-                if context.format == UploadFormat.ROSTER:
-                    row.outcome = _apply_roster(
-                        batch, context, row, payload, residents.get(row.nik_index), actor
-                    )
-                else:
-                    row.outcome = _apply_update(
-                        batch, context, row, payload, residents.get(row.nik_index), latest, actor
-                    )
+            if context.format == UploadFormat.ROSTER:
+                row.outcome = _apply_roster(
+                    batch, context, row, payload, residents.get(row.nik_index), actor
+                )
+            else:
+                row.outcome = _apply_update(
+                    batch, context, row, payload, residents.get(row.nik_index), latest, actor
+                )
         except (RegistryError, SubmissionError) as exc:
             row.outcome, row.errors = RowOutcome.ERROR, str(exc.message)
         except ValidationError as exc:
             row.outcome, row.errors = RowOutcome.ERROR, " ".join(exc.messages)
-        row.applied = True
-    ExchangeRow.objects.bulk_update(rows, ["outcome", "errors", "applied"])
+    # Rows mostly share an outcome and have no error: one UPDATE per (outcome, errors).
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        groups.setdefault((row.outcome, row.errors), []).append(row.pk)
+    for (outcome, errors), ids in groups.items():
+        ExchangeRow.objects.filter(pk__in=ids).update(outcome=outcome, errors=errors, applied=True)
     ExchangeBatch.objects.filter(pk=batch.pk).update(rows_done=F("rows_done") + len(rows))
     return len(rows)
 
@@ -859,12 +863,14 @@ def _apply_update(
             adopt[name] = _field_value(type(resident), name, text)
         elif decision == RowOutcome.REVIEW:
             to_review.append(review.Item(name, current, text, basis=_basis(batch, row)))
-    if adopt:
-        _record_update(batch, row, resident, adopt, actor)
-    if to_review:
-        _send_to_review(
-            batch, kind=Kind.INSTITUTION_UPDATE, items=to_review, resident=resident, row=row
-        )
+    # Each writer runs in its own savepoint; a row needing both is applied whole or not at all.
+    with transaction.atomic() if adopt and to_review else nullcontext():
+        if adopt:
+            _record_update(batch, row, resident, adopt, actor)
+        if to_review:
+            _send_to_review(
+                batch, kind=Kind.INSTITUTION_UPDATE, items=to_review, resident=resident, row=row
+            )
     return _row_outcome(decisions)
 
 
