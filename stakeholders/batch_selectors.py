@@ -4,19 +4,18 @@ Dukcapil officers (regency-wide roles) for every institution."""
 from django.db.models import QuerySet
 
 from citizens import policy
-from citizens.choices import Role
 from citizens.models import User
 from stakeholders import selectors
 from stakeholders.models import ExchangeBatch, Institution
 
 
 def is_dukcapil(user: User) -> bool:
-    return policy.is_officer(user) and user.role in policy.REGENCY_WIDE_ROLES
+    return policy.can_view_exchanges(user)
 
 
 def acting_institution(user: User) -> Institution | None:
     """The institution this account acts for: institution admins only."""
-    if not user.is_active or user.role != Role.INSTITUTION_ADMIN:
+    if not policy.is_institution_admin(user):
         return None
     return selectors.institution_of(user)
 

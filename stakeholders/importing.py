@@ -30,9 +30,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from citizens import crypto
+from citizens import crypto, policy
 from citizens import services as registry
-from citizens.choices import ChangeSource, Registry, Role, Sex, StayPurpose
+from citizens.choices import ChangeSource, Registry, Sex, StayPurpose
 from citizens.exceptions import ConcurrentChange, RegistryError
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import validate_nik
@@ -109,8 +109,8 @@ def _transition(batch_id: int, to: UploadStatus, **extra: Any) -> bool:
 
 
 def _require_member(institution: Institution, user: User) -> None:
-    member = selectors.institution_of(user) if user.role == Role.INSTITUTION_ADMIN else None
-    if not user.is_active or member is None or member.pk != institution.pk:
+    member = selectors.institution_of(user) if policy.is_institution_admin(user) else None
+    if member is None or member.pk != institution.pk:
         raise ExchangeRefused("not_member", _("You are not an admin of this institution."))
 
 
