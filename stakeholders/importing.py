@@ -38,6 +38,7 @@ from citizens.models import Desa, NonPermanentResident, PermanentResident, Recor
 from citizens.nik import validate_nik
 from stakeholders import catalogue, parsing, selectors
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus, WriteMode
+from stakeholders.exceptions import StakeholderError
 from stakeholders.models import ExchangeBatch, ExchangeRow, Institution
 from submissions import services as review
 from submissions.choices import Channel, Kind
@@ -89,13 +90,13 @@ _SEXES = {"1": Sex.MALE, "l": Sex.MALE, "2": Sex.FEMALE, "p": Sex.FEMALE}
 _NAME_NOISE = re.compile(r"[.,'`]")
 
 
-class ExchangeRefused(Exception):
-    """The institution may not exchange this batch now; `message` is safe to show."""
+class ExchangeRefused(StakeholderError):
+    """The institution may not exchange this batch now; `message` is safe to show and
+    `code` is stable (for the API's JSON errors)."""
 
     def __init__(self, code: str, message: Promise | str) -> None:
-        super().__init__(code)
         self.code = code
-        self.message = message
+        super().__init__(message)
 
 
 def _transition(batch_id: int, to: UploadStatus, **extra: Any) -> bool:
