@@ -41,6 +41,7 @@ from stakeholders.models import (
 
 API_KEY_MAX_DAYS = 730
 WEBHOOK_SECRET_BYTES = 32
+_NOTHING = catalogue.Authority()
 # The allowed moves of an agreement's status; a terminated agreement stays terminated.
 AGREEMENT_TRANSITIONS: Mapping[AgreementStatus, frozenset[AgreementStatus]] = {
     AgreementStatus.DRAFT: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
@@ -248,3 +249,23 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription, user: User
     """Remove a subscription of the user's own institution (its delivery log goes with it)."""
     _require_admin_of(subscription.institution, user)
     subscription.delete()
+
+
+@transaction.atomic
+def authority_table_set(
+    *, institution: Institution, rules: Mapping[str, catalogue.Authority], actor: User
+) -> None:
+    """Set the whole authority table at once: all rows or none (a refused row, such as core
+    identity made writable, leaves the table as it was). Unchanged rules are not written, and
+    an element without a row that still allows nothing gets none."""
+    _require_head(actor)
+    current = {
+        row.field: catalogue.Authority(WriteMode(row.write), row.read)
+        for row in FieldAuthority.objects.filter(institution=institution)
+    }
+    for field, rule in rules.items():
+        if current.get(field, _NOTHING) == rule:
+            continue
+        authority_set(
+            institution=institution, field=field, write=rule.write, read=rule.read, actor=actor
+        )

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from citizens.choices import Role
 from citizens.models import User
-from stakeholders import keys, selectors, services
+from stakeholders import catalogue, keys, selectors, services
 from stakeholders.choices import AgreementStatus, InstitutionKind, WriteMode
 from stakeholders.exceptions import (
     AccountExists,
@@ -267,3 +267,16 @@ def test_webhook_delete_is_refused_when_the_admin_belongs_to_another_institution
             subscription=subscription, user=admin_of(health_office)
         )
     assert WebhookSubscription.objects.filter(pk=subscription.pk).exists()
+
+
+def test_authority_table_changes_nothing_when_one_row_makes_core_identity_writable(
+    education_office, head
+) -> None:
+    before = list(FieldAuthority.objects.filter(institution=education_office).values())
+    rules = {
+        "occupation": catalogue.Authority(WriteMode.ADOPT, read=True),
+        "birth_date": catalogue.Authority(WriteMode.REVIEW, read=True),
+    }
+    with pytest.raises(InvalidAuthority):
+        services.authority_table_set(institution=education_office, rules=rules, actor=head)
+    assert list(FieldAuthority.objects.filter(institution=education_office).values()) == before
