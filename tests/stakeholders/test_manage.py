@@ -406,3 +406,29 @@ def test_officer_desk_links_the_head_to_the_institution_pages_when_opened(client
     response = _as(client, head).get(reverse("officer_home"))
     assert _url("manage_institutions") in response.text
     assert _url("manage_exchanges") in response.text
+
+
+def test_admin_shows_institutions_keys_and_batches_read_only_when_a_system_admin_opens_them(
+    client, system_admin, education_office, institution_admin
+) -> None:
+    api_key, key = services.api_key_issue(
+        institution=education_office, user=institution_admin, name="x", valid_days=30
+    )
+    _as(client, system_admin)
+    change = client.get(
+        reverse("admin:stakeholders_institution_change", args=[education_office.pk])
+    )
+    assert change.status_code == 200
+    assert "MOU/" in change.text
+    key_page = client.get(reverse("admin:stakeholders_apikey_change", args=[api_key.pk]))
+    assert key_page.status_code == 200
+    assert api_key.key_hash not in key_page.text
+    assert key not in key_page.text
+    assert client.get(reverse("admin:stakeholders_exchangebatch_changelist")).status_code == 200
+    assert client.get(reverse("admin:stakeholders_institution_add")).status_code == 403
+
+
+def test_head_opens_the_registration_form_when_asked(client, head) -> None:
+    response = _as(client, head).get(_url("manage_institution_create"))
+    assert response.status_code == 200
+    assert "default field authority" in response.text
