@@ -29,6 +29,7 @@ run: messages
 	$(PY) manage.py load_areas
 	$(PY) manage.py seed_demo --residents $(RESIDENTS) --seed 1
 	$(PY) manage.py seed_demo_reviews
+	$(PY) manage.py seed_demo_institutions
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: messages

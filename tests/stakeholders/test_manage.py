@@ -6,10 +6,13 @@ import datetime
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from citizens.choices import Role
+from citizens.demo import DEMO_DOMAIN, demo_accounts_ensure
 from citizens.models import User
 from stakeholders import keys, selectors, services
 from stakeholders.choices import (
@@ -19,6 +22,7 @@ from stakeholders.choices import (
     UploadStatus,
     WriteMode,
 )
+from stakeholders.manage_selectors import institution_list as manage_institution_rows
 from stakeholders.models import (
     ApiKey,
     ExchangeBatch,
@@ -432,3 +436,20 @@ def test_head_opens_the_registration_form_when_asked(client, head) -> None:
     response = _as(client, head).get(_url("manage_institution_create"))
     assert response.status_code == 200
     assert "default field authority" in response.text
+
+
+@override_settings(DEBUG=True)
+def test_demo_institution_admin_opens_the_api_keys_of_the_demo_education_office_when_seeded(
+    client,
+) -> None:
+    demo_accounts_ensure()
+    call_command("seed_demo_institutions", verbosity=0)
+    call_command("seed_demo_institutions", verbosity=0)
+    assert Institution.objects.count() == 3
+    admin = User.objects.get(email=f"admin.institusi@{DEMO_DOMAIN}")
+    education = admin.institution_member.institution
+    assert selectors.agreement_in_force(education)
+    assert selectors.write_mode(education, "education") == WriteMode.ADOPT
+    assert _as(client, admin).get(_url("manage_api_keys")).status_code == 200
+    states = {row.institution.code: row.agreement.state for row in manage_institution_rows()}
+    assert states["dinkes-demo"] == "expiring"
