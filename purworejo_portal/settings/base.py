@@ -240,6 +240,8 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Institution API: requests per API key (DRF rate syntax), see stakeholders/api.
+API_KEY_RATE = env("API_KEY_RATE", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Purworejo Population Portal API",
     "VERSION": "1.0.0",
