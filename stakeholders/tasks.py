@@ -15,3 +15,19 @@ def apply_batch(batch_id: int) -> None:
     from stakeholders.importing import batch_apply
 
     batch_apply(batch_id=batch_id)
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def dispatch_webhooks() -> None:
+    """Queue new changes for every active webhook subscription (Celery beat)."""
+    from stakeholders.webhooks import webhook_deliveries_enqueue
+
+    webhook_deliveries_enqueue()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def deliver_webhook(delivery_id: int, attempt: int) -> None:
+    """One attempt of one delivery; a duplicate message for the same attempt sends nothing."""
+    from stakeholders.webhooks import webhook_deliver
+
+    webhook_deliver(delivery_id=delivery_id, attempt=attempt)

@@ -213,6 +213,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    # New registry changes to institutions' webhook subscriptions (stakeholders/webhooks.py).
+    "dispatch-webhooks": {"task": "stakeholders.tasks.dispatch_webhooks", "schedule": 30.0},
+}
 
 CACHES = {
     "default": (

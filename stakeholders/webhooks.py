@@ -1,0 +1,238 @@
+"""Webhook deliveries: each approved change an institution may read is POSTed to each of its
+active subscriptions, signed, and retried with exponential back-off until a 2xx answer.
+
+- One WebhookDelivery row per (subscription, change), unique: queuing twice is harmless.
+- Each attempt is claimed by a conditional update of `attempts` (N-1 -> N) before sending,
+  so a redelivered or duplicated task message for the same attempt sends nothing.
+- The body is signed with HMAC-SHA256 under the subscription's secret:
+  `X-Purworejo-Signature: sha256=<hex of HMAC(secret, raw body)>`; the body and the
+  `X-Purworejo-Timestamp` header carry the sending time, so receivers can refuse replays.
+- What is sent is read again at sending time through the feed: a change the institution may
+  no longer read (agreement ended, authority narrowed) is given up, never sent.
+"""
+
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from citizens.models import RecordChange
+from stakeholders import feed
+from stakeholders.models import WebhookDelivery, WebhookSubscription
+
+SIGNATURE_HEADER = "X-Purworejo-Signature"
+TIMESTAMP_HEADER = "X-Purworejo-Timestamp"
+DELIVERY_HEADER = "X-Purworejo-Delivery"
+# Changes queued per subscription per dispatch run (the beat runs it every 30 s).
+DISPATCH_PAGE = 200
+# A countdown must stay below the broker's visibility timeout (1 h), or Redis redelivers
+# the waiting message to a second worker.
+MAX_COUNTDOWN_SECONDS = 50 * 60
+
+DELIVERED = "delivered"
+RETRYING = "retrying"
+GAVE_UP = "gave_up"
+SKIPPED = "skipped"
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The value of the signature header for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, body: bytes, header: str) -> bool:
+    """What a receiver checks (documented for institutions; used by the tests)."""
+    return hmac.compare_digest(signature(secret, body), header)
+
+
+def backoff_seconds(attempt: int) -> int:
+    """Wait before attempt `attempt + 1`: base, 2 x base, 4 x base ..., capped."""
+    base = int(_setting("WEBHOOK_RETRY_BASE_SECONDS", 30))
+    return int(min(base * 2 ** (attempt - 1), MAX_COUNTDOWN_SECONDS))
+
+
+def _cursor(subscription: WebhookSubscription) -> int:
+    """The last change queued for the subscription; for a new one, the last change made
+    before it was created (walks the primary key backwards: only a few rows are read)."""
+    last = subscription.deliveries.aggregate(last=Max("change_id"))["last"]
+    if last is not None:
+        return int(last)
+    before = (
+        RecordChange.objects.filter(changed_at__lt=subscription.created_at)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return int(before or 0)
+
+
+def webhook_deliveries_enqueue() -> int:
+    """Queue the changes since each active subscription's cursor (one page each); returns how
+    many deliveries were created. Run periodically (Celery beat)."""
+    created = 0
+    subscriptions = WebhookSubscription.objects.filter(
+        is_active=True, institution__is_active=True
+    ).select_related("institution")
+    for subscription in subscriptions:
+        created += _enqueue_for(subscription)
+    return created
+
+
+@transaction.atomic
+def _enqueue_for(subscription: WebhookSubscription) -> int:
+    page = feed.changes_after(
+        subscription.institution, since=_cursor(subscription), limit=DISPATCH_PAGE
+    )
+    if not page.changes:
+        return 0
+    change_ids = [change.id for change in page.changes]
+    WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(subscription=subscription, change_id=pk) for pk in change_ids],
+        ignore_conflicts=True,
+    )
+    # Rows another dispatcher queued meanwhile may be queued twice: the claim sends once.
+    pending = list(
+        WebhookDelivery.objects.filter(
+            subscription=subscription, change_id__in=change_ids, attempts=0
+        ).values_list("pk", flat=True)
+    )
+    for delivery_id in pending:
+        _queue(delivery_id, attempt=1)
+    return len(pending)
+
+
+def _queue(delivery_id: int, *, attempt: int, countdown: int = 0) -> None:
+    from stakeholders.tasks import deliver_webhook
+
+    transaction.on_commit(
+        lambda: deliver_webhook.apply_async((delivery_id, attempt), countdown=countdown)
+    )
+
+
+def webhook_deliver(*, delivery_id: int, attempt: int) -> str:
+    """Make attempt number `attempt` of one delivery: claim it, send it, then mark it
+    delivered (2xx), queue the next attempt with back-off, or give up after the last one.
+    Returns what happened. No transaction is held open while the request is in flight."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        attempts=attempt - 1,
+        delivered_at__isnull=True,
+        gave_up_at__isnull=True,
+    ).update(attempts=attempt)
+    if claimed != 1:
+        return SKIPPED
+    delivery = WebhookDelivery.objects.select_related("subscription__institution").get(
+        pk=delivery_id
+    )
+    subscription = delivery.subscription
+    change = None
+    if subscription.is_active:
+        change = feed.change_read(subscription.institution, delivery.change_id)
+    if change is None:
+        _finish(delivery_id, gave_up_at=timezone.now(), last_error="no longer readable")
+        return GAVE_UP
+    error = _send(subscription, delivery_id, change)
+    if error is None:
+        _finish(delivery_id, delivered_at=timezone.now(), last_error="")
+        return DELIVERED
+    if attempt >= int(_setting("WEBHOOK_MAX_ATTEMPTS", 8)):
+        _finish(delivery_id, gave_up_at=timezone.now(), last_error=error)
+        return GAVE_UP
+    with transaction.atomic():
+        _finish(delivery_id, last_error=error)
+        _queue(delivery_id, attempt=attempt + 1, countdown=backoff_seconds(attempt))
+    return RETRYING
+
+
+def _finish(delivery_id: int, **fields: Any) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id).update(**fields)
+
+
+def _body(delivery_id: int, change: feed.FeedChange, sent_at: datetime.datetime) -> bytes:
+    payload = {
+        "delivery_id": delivery_id,
+        "sent_at": sent_at,
+        "change": {
+            "id": change.id,
+            "registry": change.registry,
+            "nik": change.nik,
+            "column": change.column,
+            "value": change.value,
+            "source": change.source,
+            "changed_at": change.changed_at,
+        },
+    }
+    return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead a signed body with personal data somewhere else.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _private_address(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # the request itself will fail and be retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return True
+    return False
+
+
+def _send(
+    subscription: WebhookSubscription, delivery_id: int, change: feed.FeedChange
+) -> str | None:
+    """POST the signed change; None on a 2xx answer, else a short reason (no personal data)."""
+    url = subscription.url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    if not _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False) and _private_address(parts.hostname):
+        return "private address refused"
+    now = timezone.now()
+    body = _body(delivery_id, change, now)
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Purworejo-Portal-Webhook/1",
+            SIGNATURE_HEADER: signature(subscription.secret, body),
+            TIMESTAMP_HEADER: str(int(now.timestamp())),
+            DELIVERY_HEADER: str(delivery_id),
+        },
+    )
+    timeout = float(_setting("WEBHOOK_TIMEOUT_SECONDS", 5))
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            status = int(response.status)
+    except urllib.error.HTTPError as error:
+        status = int(error.code)
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return f"network error: {type(reason).__name__}"[:300]
+    return None if 200 <= status < 300 else f"HTTP {status}"
