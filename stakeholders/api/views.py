@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,7 +23,7 @@ from citizens import services as registry_services
 from citizens.choices import AccessPurpose, Registry
 from citizens.models import PermanentResident
 from citizens.nik import validate_nik
-from stakeholders import feed, selectors, services
+from stakeholders import export_views, feed, selectors, services
 from stakeholders.api import errors
 from stakeholders.api import serializers as s
 from stakeholders.api.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
@@ -280,3 +281,49 @@ class WebhookDetail(ApiView):
     def delete(self, request: Request, webhook_id: int) -> Response:
         services.webhook_subscription_delete(subscription=self._get(webhook_id), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _Export(ApiView):
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The file is not rendered by DRF; errors are JSON whatever the Accept header says.
+        return super().perform_content_negotiation(request, force=True)
+
+    def export(self) -> HttpResponseBase:
+        if not selectors.readable_fields(self.institution):
+            raise errors.NoReadAuthority()
+        return self.respond(self.institution)
+
+    def respond(self, institution: Institution) -> HttpResponseBase:
+        raise NotImplementedError
+
+
+class ExportCsv(_Export):
+    @extend_schema(
+        operation_id="exports_residents_csv",
+        summary="Every resident with the elements your institution may read, as CSV",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+            **_errors(),
+        },
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        return self.export()
+
+    def respond(self, institution: Institution) -> HttpResponseBase:
+        return export_views.csv_response(institution)
+
+
+class ExportXlsx(_Export):
+    @extend_schema(
+        operation_id="exports_residents_xlsx",
+        summary="Every resident with the elements your institution may read, as XLSX",
+        responses={
+            (200, export_views.XLSX): OpenApiResponse(OpenApiTypes.BINARY),
+            **_errors(),
+        },
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        return self.export()
+
+    def respond(self, institution: Institution) -> HttpResponseBase:
+        return export_views.xlsx_response(institution)
