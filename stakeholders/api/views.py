@@ -8,7 +8,12 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
@@ -104,6 +109,45 @@ _IDEMPOTENCY = OpenApiParameter(
 )
 
 
+_FIELD_UPDATE_EXAMPLE = OpenApiExample(
+    "Education level and school",
+    request_only=True,
+    value={
+        "rows": [
+            {
+                "nik": "3306065705900001",
+                "nama_lengkap": "SITI CONTOH",
+                "tanggal_lahir": "1990-05-17",
+                "pendidikan": "8",
+                "sekolah": "SMA Negeri 1 Purworejo",
+                "berlaku_sejak": "2026-07-01",
+            }
+        ]
+    },
+)
+_ROSTER_EXAMPLE = OpenApiExample(
+    "A student",
+    request_only=True,
+    value={
+        "rows": [
+            {
+                "nik": "3404014504030001",
+                "nama_lengkap": "MAHASISWA CONTOH",
+                "tanggal_lahir": "2003-04-05",
+                "jenis_kelamin": "P",
+                "alamat_asal": "Jalan Asal 2, Kulon Progo",
+                "kode_wilayah_asal": "3404012001",
+                "alamat_domisili": "Asrama Blok C",
+                "kode_desa_domisili": "3306062001",
+                "tujuan": "studi",
+                "tanggal_mulai": "2026-08-01",
+                "tanggal_selesai": "2027-07-31",
+            }
+        ]
+    },
+)
+
+
 class _BatchCreate(ApiView):
     format: UploadFormat
 
@@ -133,6 +177,7 @@ class FieldUpdateBatchCreate(_BatchCreate):
         operation_id="batches_create",
         summary="Submit a batch of NIK-keyed field updates",
         parameters=[_IDEMPOTENCY],
+        examples=[_FIELD_UPDATE_EXAMPLE],
         request=s.BatchRequestSerializer,
         responses={202: s.BatchAcceptedSerializer, **_errors(400)},
     )
@@ -147,6 +192,7 @@ class RosterBatchCreate(_BatchCreate):
         operation_id="roster_batches_create",
         summary="Submit a roster of non-permanent residents",
         parameters=[_IDEMPOTENCY],
+        examples=[_ROSTER_EXAMPLE],
         request=s.BatchRequestSerializer,
         responses={202: s.BatchAcceptedSerializer, **_errors(400)},
     )
@@ -175,6 +221,7 @@ class ResidentLookup(ApiView):
         summary="Read a resident by NIK (the NIK goes in the body, never in the URL)",
         request=s.LookupRequestSerializer,
         responses={200: s.ResidentSerializer, **_errors(400, 404)},
+        examples=[OpenApiExample("A NIK", request_only=True, value={"nik": "3306065705900001"})],
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.LookupRequestSerializer, request.data)
