@@ -40,6 +40,8 @@ DISPATCH_PAGE = 200
 # A countdown must stay below the broker's visibility timeout (1 h), or Redis redelivers
 # the waiting message to a second worker.
 MAX_COUNTDOWN_SECONDS = 50 * 60
+# A delivery whose next attempt has not happened this long after it was due was lost.
+STALLED_AFTER_SECONDS = 3600 + 10 * 60
 
 DELIVERED = "delivered"
 RETRYING = "retrying"
@@ -83,8 +85,10 @@ def _cursor(subscription: WebhookSubscription) -> int:
 
 
 def webhook_deliveries_enqueue() -> int:
-    """Queue the changes since each active subscription's cursor (one page each); returns how
-    many deliveries were created. Run periodically (Celery beat)."""
+    """Queue the changes since each active subscription's cursor (one page each), and queue
+    again the deliveries whose attempt was lost; returns how many deliveries were created.
+    Run periodically (Celery beat)."""
+    _requeue_stalled()
     created = 0
     subscriptions = WebhookSubscription.objects.filter(
         is_active=True, institution__is_active=True
@@ -115,6 +119,33 @@ def _enqueue_for(subscription: WebhookSubscription) -> int:
     for delivery_id in pending:
         _queue(delivery_id, attempt=1)
     return len(pending)
+
+
+def _requeue_stalled() -> None:
+    """A worker killed between claiming an attempt and recording its result leaves the
+    delivery waiting for a message that will never come (the redelivered one finds its
+    attempt claimed). Once a delivery is older than its whole back-off so far plus the
+    broker's visibility timeout, the next attempt is queued again: if the original message
+    does turn up, the two carry the same attempt number and only one of them sends."""
+    now = timezone.now()
+    last = int(_setting("WEBHOOK_MAX_ATTEMPTS", 8))
+    waited = 0
+    for attempts in range(last + 1):
+        if attempts:
+            waited += backoff_seconds(attempts)
+        cutoff = now - datetime.timedelta(seconds=waited + STALLED_AFTER_SECONDS)
+        stalled = WebhookDelivery.objects.filter(
+            attempts=attempts,
+            delivered_at__isnull=True,
+            gave_up_at__isnull=True,
+            created_at__lt=cutoff,
+        )
+        if attempts >= last:
+            stalled.update(gave_up_at=now, last_error="attempt lost")
+            continue
+        with transaction.atomic():
+            for delivery_id in stalled.values_list("pk", flat=True)[:DISPATCH_PAGE]:
+                _queue(delivery_id, attempt=attempts + 1)
 
 
 def _queue(delivery_id: int, *, attempt: int, countdown: int = 0) -> None:

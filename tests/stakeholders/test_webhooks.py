@@ -1,6 +1,8 @@
+import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
 from citizens import services as registry
 from citizens.choices import ChangeSource, Education, HealthInsurance
@@ -171,3 +173,48 @@ def test_narrow_institution_webhooks_carry_only_its_elements(
     assert columns == {"nik", "pendidikan"}
     for _headers, body, _status in hook.received:
         assert_no_secret(body.decode())
+
+
+def test_a_lost_attempt_is_queued_again_once_it_is_overdue(
+    education_office, institution_admin, django_capture_on_commit_callbacks
+) -> None:
+    resident = resident_create()
+    with receiver() as hook:
+        subscription, _secret = subscribe(education_office, institution_admin, hook.url)
+        change_education(resident)
+        change_id = resident_change_id(resident)
+        long_ago = timezone.now() - datetime.timedelta(days=1)
+        # Attempt 1 was claimed by a worker that was killed before it recorded anything.
+        lost = WebhookDelivery.objects.create(
+            subscription=subscription, change_id=change_id, attempts=1, created_at=long_ago
+        )
+        recent = WebhookDelivery.objects.create(
+            subscription=subscription, change_id=change_id + 1000, attempts=1
+        )
+
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.webhook_deliveries_enqueue()
+
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert len(hook.received) == 1
+    assert (lost.attempts, lost.delivered_at is not None) == (2, True)
+    assert (recent.attempts, recent.delivered_at) == (1, None)  # not overdue: left alone
+
+
+def test_a_lost_last_attempt_is_given_up(education_office, institution_admin) -> None:
+    subscription, _secret = subscribe(
+        education_office, institution_admin, "https://hooks.example.test/x"
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        change_id=1,
+        attempts=4,
+        created_at=timezone.now() - datetime.timedelta(days=2),
+    )
+
+    webhooks.webhook_deliveries_enqueue()
+
+    delivery.refresh_from_db()
+    assert delivery.gave_up_at is not None
+    assert delivery.last_error == "attempt lost"
