@@ -39,7 +39,9 @@ test: messages
 TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/crypto.py \
 	citizens/nik.py submissions/services.py submissions/selectors.py submissions/transitions.py \
 	submissions/routing.py verification/services.py verification/selectors.py verification/merge.py \
-	verification/statements.py verification/sla.py
+	verification/statements.py verification/sla.py stakeholders/services.py stakeholders/selectors.py \
+	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
+	stakeholders/exports.py
 
 lint: install
 	$(VENV)/bin/ruff check .
