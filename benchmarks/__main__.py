@@ -23,9 +23,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    selected = {name: fn for name, fn in registry.BENCHMARKS.items() if args.only in name}
+    selected = {name: fn for name, fn in registry.all_benchmarks().items() if args.only in name}
     if not selected:
-        print(f"no benchmark matches '{args.only}'; known: {', '.join(registry.BENCHMARKS)}")
+        print(f"no benchmark matches '{args.only}'; known: {', '.join(registry.all_benchmarks())}")
         return 1
     lines: list[str] = []
     for name, bench in selected.items():

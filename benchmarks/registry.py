@@ -1,6 +1,8 @@
 """The benchmarks, by name. Each is a generator of `BENCH <name> <value> <unit>` lines."""
 
+import importlib
 import os
+import pkgutil
 import re
 import resource
 import subprocess
@@ -95,3 +97,14 @@ BENCHMARKS: dict[str, Callable[[], Iterator[str]]] = {
     "page": page.bench_page,
     "queue": queue.bench_queue,
 }
+
+
+def all_benchmarks() -> dict[str, Callable[[], Iterator[str]]]:
+    """The benchmarks above plus each module's own `BENCHMARKS` (benchmarks/<name>.py), so a
+    new benchmark is one new file."""
+    found = dict(BENCHMARKS)
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name not in {"registry", "__main__"}:
+            module = importlib.import_module(f"benchmarks.{info.name}")
+            found.update(getattr(module, "BENCHMARKS", {}))
+    return found

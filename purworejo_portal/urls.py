@@ -21,6 +21,7 @@ urlpatterns = [
     path("saya/", include("submissions.urls_mydata")),
     path("pengajuan/", include("submissions.urls")),
     path("lembaga/", include("stakeholders.urls")),
+    path("skts/", include("skts.urls")),
     path("api/", include("stakeholders.api.urls")),
     path("sehat/", citizen_views.health, name="health"),
     path("halo/", citizen_views.hello, name="hello"),
