@@ -1,6 +1,7 @@
 """The one writer of registry data. Submissions, imports and API calls all come through here, so
 validation, history (RecordChange) and change events are written in one place."""
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -297,6 +298,194 @@ def record_update(
         )
         for name, (old, new) in sorted(diff.items())
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordUpdate:
+    """One record's changes for `record_update_many`, with the reference of their source."""
+
+    record: Resident
+    changes: Mapping[str, Any]
+    source_ref: str
+    reason: str = ""
+
+
+_Diff = dict[str, tuple[Any, Any]]  # field -> (old value, new value)
+# Rows per UPDATE ... FROM (VALUES ...) statement: well under SQLite's variable limit.
+_BULK_ROWS = 1000
+
+
+@transaction.atomic
+def record_update_many(
+    *,
+    updates: Iterable[RecordUpdate],
+    source: ChangeSource,
+    actor: User | None = None,
+) -> list[Resident]:
+    """`record_update` for many residents at once, for institution batches: the same rules
+    (allowed fields, each changed value validated, version check, one history row per changed
+    field) in a few statements instead of three per record.
+
+    Records are grouped by the set of fields they change; each group is one UPDATE that only
+    touches rows whose version is still the one read. Returns the records that changed
+    concurrently: nothing was written for them, and the caller may retry them one by one with
+    `record_update`.
+    """
+    now = timezone.now()
+    groups: dict[tuple[type[Resident], tuple[str, ...]], list[tuple[RecordUpdate, _Diff]]] = {}
+    for update in updates:
+        record = update.record
+        unknown = set(update.changes) - _allowed_fields(record)
+        if unknown:
+            raise UnknownField(sorted(unknown))
+        diff = {
+            name: (getattr(record, name), value)
+            for name, value in update.changes.items()
+            if _as_text(getattr(record, name)) != _as_text(value)
+        }
+        for name, (_old, new) in diff.items():
+            model_field = record._meta.get_field(name)
+            assert isinstance(model_field, models.Field)
+            model_field.clean(new, record)
+        if diff:
+            groups.setdefault((type(record), tuple(sorted(diff))), []).append((update, diff))
+    concurrent: list[Resident] = []
+    history: list[tuple[Any, ...]] = []
+    actor_id = actor.pk if actor is not None else None
+    for (model, names), members in groups.items():
+        for start in range(0, len(members), _BULK_ROWS):
+            batch = members[start : start + _BULK_ROWS]
+            written = _update_versioned(model, names, batch, now)
+            for update, diff in batch:
+                record = update.record
+                if record.pk not in written:
+                    concurrent.append(record)
+                    continue
+                for name, (_old, new) in diff.items():
+                    setattr(record, name, new)
+                record.version += 1
+                record.updated_at = now
+                registry = _registry_of(record)
+                history.extend(
+                    (
+                        registry,
+                        record.pk,
+                        name,
+                        _as_text(old),
+                        _as_text(new),
+                        source,
+                        update.source_ref,
+                        actor_id,
+                        update.reason,
+                        now,
+                    )
+                    for name, (old, new) in sorted(diff.items())
+                )
+    _history_write(history)
+    return concurrent
+
+
+_HISTORY_COLUMNS = (
+    "registry",
+    "record_id",
+    "field",
+    "old_value",
+    "new_value",
+    "source",
+    "source_ref",
+    "actor_id",
+    "reason",
+    "changed_at",
+)
+
+
+def _history_write(rows: list[tuple[Any, ...]]) -> None:
+    """History rows in bulk: COPY on PostgreSQL (several times faster than INSERT for
+    thousands of rows), bulk_create elsewhere. Old and new values are encrypted either way."""
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        RecordChange.objects.bulk_create(
+            (RecordChange(**dict(zip(_HISTORY_COLUMNS, row, strict=True))) for row in rows),
+            batch_size=_BULK_ROWS,
+        )
+        return
+    encrypted = [
+        (
+            *row[:3],
+            crypto.encrypt(row[3]) if row[3] else "",
+            crypto.encrypt(row[4]) if row[4] else "",
+            *row[5:],
+        )
+        for row in rows
+    ]
+    table = connection.ops.quote_name(RecordChange._meta.db_table)
+    sql = f"COPY {table} ({', '.join(_HISTORY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in encrypted:
+            copy.write_row(row)
+
+
+def _update_versioned(
+    model: type[Resident],
+    names: tuple[str, ...],
+    members: list[tuple[RecordUpdate, _Diff]],
+    now: datetime.datetime,
+) -> set[int]:
+    """One UPDATE of `names` for these records, each only at the version it was read at;
+    returns the ids it wrote."""
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    fields: list[models.Field[Any, Any]] = []
+    for name in names:
+        model_field = model._meta.get_field(name)
+        assert isinstance(model_field, models.Field)
+        fields.append(model_field)
+    columns = [quote(field.column) for field in fields]
+    ids = [update.record.pk for update, _diff in members]
+    versions = [update.record.version for update, _diff in members]
+    values = [
+        [field.get_db_prep_save(diff[name][1], connection) for _update, diff in members]
+        for field, name in zip(fields, names, strict=True)
+    ]
+    table = quote(model._meta.db_table)
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    if connection.vendor == "postgresql":
+        # One array per column: a handful of parameters however many rows.
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        names_list = ", ".join(columns)
+        source = f"unnest(%s::bigint[], %s::integer[], {arrays}) AS v(_id, _version, {names_list})"
+        params: list[Any] = [now, ids, versions, *values]
+        prefix = ""
+    else:
+        # A CTE names the VALUES columns on SQLite; one parameter per value.
+        row = "(" + ", ".join(["%s"] * (2 + len(fields))) + ")"
+        rows = ", ".join([row] * len(members))
+        prefix = f"WITH v(_id, _version, {', '.join(columns)}) AS (VALUES {rows}) "
+        source = "v"
+        params = [
+            value
+            for position in range(len(members))
+            for value in (
+                ids[position],
+                versions[position],
+                *(column[position] for column in values),
+            )
+        ]
+        params.append(now)
+    version = quote("version")
+    # Identifiers come from the model's metadata; every value is a parameter.
+    update_sql = (
+        f"UPDATE {table} SET {assignments}, {version} = {table}.{version} + 1, "  # noqa: S608
+        f"{quote('updated_at')} = %s FROM {source} "
+        f"WHERE {table}.{quote('id')} = v._id AND {table}.{version} = v._version "
+        f"RETURNING {table}.{quote('id')}"
+    )
+    sql = prefix + update_sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 @transaction.atomic

@@ -14,8 +14,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,9 +257,12 @@ def _enqueue_validation(batch_id: int) -> None:
 
 
 def _enqueue_apply(batch_id: int) -> None:
+    """Several appliers share a batch (IMPORT_APPLY_WORKERS): each takes the next chunk not
+    locked by another, so a large file uses every worker process."""
     from stakeholders.tasks import apply_batch
 
-    apply_batch.delay_on_commit(batch_id)
+    for _applier in range(max(1, settings.IMPORT_APPLY_WORKERS)):
+        apply_batch.delay_on_commit(batch_id)
 
 
 @dataclass
@@ -408,21 +411,36 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _residents(indexes: Iterable[str]) -> dict[str, AnyResident]:
-    """Residents of both registries by NIK blind index: two queries per chunk."""
+def _residents(
+    indexes: Iterable[str], *, only: Sequence[str] | None = None
+) -> dict[str, AnyResident]:
+    """Residents of both registries by NIK blind index: two queries per chunk. With `only`,
+    just those fields (and the keys) are loaded, so nothing else is decrypted."""
     wanted = [index for index in set(indexes) if index]
     found: dict[str, AnyResident] = {}
     if not wanted:
         return found
-    for resident in PermanentResident.objects.select_related("family__desa").filter(
-        nik_index__in=wanted
-    ):
+    permanent = PermanentResident.objects.filter(nik_index__in=wanted)
+    others = NonPermanentResident.objects.filter(nik_index__in=wanted)
+    if only is None:
+        permanent = permanent.select_related("family__desa")
+        others = others.select_related("domicile_desa")
+    else:
+        keys = ("id", "version", "updated_at", "nik_index")
+        permanent = permanent.only(*keys, *only)
+        others = others.only(*keys, *only)
+    for resident in permanent:
         found[resident.nik_index] = resident
-    for other in NonPermanentResident.objects.select_related("domicile_desa").filter(
-        nik_index__in=wanted
-    ):
+    for other in others:
         found[other.nik_index] = other
     return found
+
+
+def _reloaded(resident: AnyResident) -> AnyResident:
+    """The whole record, for the one-by-one writers (which validate every field)."""
+    model = type(resident)
+    related = "family__desa" if model is PermanentResident else "domicile_desa"
+    return model._default_manager.select_related(related).get(pk=resident.pk)
 
 
 def _registry_of(resident: AnyResident) -> str:
@@ -745,8 +763,9 @@ def batch_cancel(*, batch: ExchangeBatch, user: User) -> ExchangeBatch:
 
 
 def batch_apply(*, batch_id: int) -> None:
-    """Apply a confirmed batch, chunk by chunk; resumes an interrupted run (a redelivered
-    task finds the batch APPLYING and carries on with the rows not yet applied)."""
+    """Apply a confirmed batch, chunk by chunk, alongside any other applier of the same batch;
+    resumes an interrupted run (a redelivered task finds the batch APPLYING and carries on with
+    the rows not yet applied). Whoever finds no row left unapplied marks the batch applied."""
     batch = ExchangeBatch.objects.select_related("institution").get(pk=batch_id)
     if batch.status == UploadStatus.PREVIEWED and batch.confirmed_at is not None:
         if not selectors.agreement_in_force(batch.institution):
@@ -758,21 +777,29 @@ def batch_apply(*, batch_id: int) -> None:
                 )
             return
         with transaction.atomic():
-            if not _transition(batch_id, UploadStatus.APPLYING, rows_done=0):
-                return
-            done = (
-                ExchangeRow.objects.filter(batch_id=batch_id)
-                .exclude(outcome__in=ACTIONABLE)
-                .update(applied=True)
-            )
-            ExchangeBatch.objects.filter(pk=batch_id).update(rows_done=done)
-    elif batch.status != UploadStatus.APPLYING:
+            # Only one applier starts the batch; the others join it below.
+            started = ExchangeBatch.objects.filter(
+                pk=batch_id, status=UploadStatus.PREVIEWED
+            ).update(status=UploadStatus.APPLYING, rows_done=0)
+            if started:
+                done = (
+                    ExchangeRow.objects.filter(batch_id=batch_id)
+                    .exclude(outcome__in=ACTIONABLE)
+                    .update(applied=True)
+                )
+                ExchangeBatch.objects.filter(pk=batch_id).update(rows_done=done)
+        batch.refresh_from_db(fields=["status"])
+    if batch.status != UploadStatus.APPLYING:
         return
     with translation.override(settings.LANGUAGE_CODE):
         context = _Context.load(batch)
         while apply_chunk(batch, context):
             pass
-    _transition(batch_id, UploadStatus.APPLIED, applied_at=timezone.now(), counts=_counts(batch_id))
+    # Rows another applier is still writing are not applied yet: that applier finishes.
+    if not ExchangeRow.objects.filter(batch_id=batch_id, applied=False).exists():
+        _transition(
+            batch_id, UploadStatus.APPLIED, applied_at=timezone.now(), counts=_counts(batch_id)
+        )
 
 
 @transaction.atomic
@@ -780,8 +807,10 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
     """Apply the next chunk of rows in one transaction that also marks them applied; returns
     how many rows it took (0: nothing left). Rows locked by another worker are skipped.
 
-    Reads in bulk (residents by blind index, last-change dates); writes each record through
-    the registry's writer (history with source reference "b<batch>:<line>")."""
+    Reads in bulk (residents by blind index, last-change dates). Field updates that are only
+    adopted go through the registry's bulk writer; rows with a value for review, roster rows
+    and records changed meanwhile go one by one. Every history row has the source reference
+    "b<batch>:<line>"."""
     rows = list(
         ExchangeRow.objects.select_for_update(skip_locked=True)
         .filter(batch_id=batch.pk, applied=False)
@@ -790,25 +819,19 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
     if not rows:
         return 0
     payloads = {row.pk: json.loads(row.values) for row in rows}
-    residents = _residents(row.nik_index for row in rows)
     names = {name for payload in payloads.values() for name in payload["fields"]}
-    latest = _last_changes(residents.values(), names)
     actor = batch.confirmed_by or batch.submitted_by
-    for row in rows:
-        payload = payloads[row.pk]
-        try:
-            if context.format == UploadFormat.ROSTER:
+    if context.format == UploadFormat.ROSTER:
+        residents = _residents(row.nik_index for row in rows)
+        for row in rows:
+            with _row_errors(row):
                 row.outcome = _apply_roster(
-                    batch, context, row, payload, residents.get(row.nik_index), actor
+                    batch, context, row, payloads[row.pk], residents.get(row.nik_index), actor
                 )
-            else:
-                row.outcome = _apply_update(
-                    batch, context, row, payload, residents.get(row.nik_index), latest, actor
-                )
-        except (RegistryError, SubmissionError) as exc:
-            row.outcome, row.errors = RowOutcome.ERROR, str(exc.message)
-        except ValidationError as exc:
-            row.outcome, row.errors = RowOutcome.ERROR, " ".join(exc.messages)
+    else:
+        residents = _residents((row.nik_index for row in rows), only=sorted(names))
+        latest = _last_changes(residents.values(), names)
+        _apply_updates(batch, context, rows, payloads, residents, latest, actor)
     # Rows mostly share an outcome and have no error: one UPDATE per (outcome, errors).
     groups: dict[tuple[str, str], list[int]] = {}
     for row in rows:
@@ -817,6 +840,59 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
         ExchangeRow.objects.filter(pk__in=ids).update(outcome=outcome, errors=errors, applied=True)
     ExchangeBatch.objects.filter(pk=batch.pk).update(rows_done=F("rows_done") + len(rows))
     return len(rows)
+
+
+@contextmanager
+def _row_errors(row: ExchangeRow) -> Iterator[None]:
+    """Turn a row's refusal into its outcome and message instead of failing the chunk."""
+    try:
+        yield
+    except (RegistryError, SubmissionError) as exc:
+        row.outcome, row.errors = RowOutcome.ERROR, str(exc.message)
+    except ValidationError as exc:
+        row.outcome, row.errors = RowOutcome.ERROR, " ".join(exc.messages)
+
+
+def _apply_updates(
+    batch: ExchangeBatch,
+    context: _Context,
+    rows: Sequence[ExchangeRow],
+    payloads: Mapping[int, Mapping[str, Any]],
+    residents: Mapping[str, AnyResident],
+    latest: Mapping[tuple[str, int, str], datetime.datetime],
+    actor: User | None,
+) -> None:
+    bulk: list[tuple[ExchangeRow, registry.RecordUpdate]] = []
+    for row in rows:
+        with _row_errors(row):
+            resident = residents.get(row.nik_index)
+            if resident is None:
+                raise RegistryError(
+                    gettext("No resident with this NIK is in the Purworejo registry.")
+                )
+            plan = _plan_update(batch, context, row, payloads[row.pk], resident, latest)
+            row.outcome = plan.outcome
+            if plan.to_review:
+                _apply_planned(batch, row, _reloaded(resident), plan, actor)
+            elif plan.adopt:
+                update = registry.RecordUpdate(
+                    record=resident,
+                    changes=plan.adopt,
+                    source_ref=_source_ref(batch, row),
+                    reason=_basis(batch, row),
+                )
+                bulk.append((row, update))
+    if not bulk:
+        return
+    concurrent = registry.record_update_many(
+        updates=[update for _row, update in bulk], source=_source(batch), actor=actor
+    )
+    # Records written by someone else since the chunk read them: again, one by one.
+    moved = {id(record) for record in concurrent}
+    for row, update in bulk:
+        if id(update.record) in moved:
+            with _row_errors(row):
+                _record_update(batch, row, _reloaded(update.record), update.changes, actor)  # type: ignore[arg-type]
 
 
 def _basis(batch: ExchangeBatch, row: ExchangeRow) -> str:
@@ -829,20 +905,24 @@ def _resident_desa(resident: AnyResident) -> Desa:
     return resident.domicile_desa
 
 
-def _apply_update(
+@dataclass
+class _Plan:
+    outcome: str
+    adopt: dict[str, Any] = field(default_factory=dict)
+    to_review: list[review.Item] = field(default_factory=list)
+
+
+def _plan_update(
     batch: ExchangeBatch,
     context: _Context,
     row: ExchangeRow,
     payload: Mapping[str, Any],
-    resident: AnyResident | None,
+    resident: AnyResident,
     latest: Mapping[tuple[str, int, str], datetime.datetime],
-    actor: User | None,
-) -> str:
-    if resident is None:
-        raise RegistryError(gettext("No resident with this NIK is in the Purworejo registry."))
+) -> _Plan:
+    """Decide each field of a row again against the registry as it is now."""
     effective = row.effective_date or context.received_on
-    adopt: dict[str, Any] = {}
-    to_review: list[review.Item] = []
+    plan = _Plan(outcome=RowOutcome.UNCHANGED)
     decisions: list[str] = []
     for name, text in payload["fields"].items():
         mode = context.modes.get(name, WriteMode.NONE)
@@ -861,18 +941,36 @@ def _apply_update(
         )
         decisions.append(decision)
         if decision in (RowOutcome.NEW, RowOutcome.CHANGED):
-            adopt[name] = _field_value(type(resident), name, text)
+            plan.adopt[name] = _field_value(type(resident), name, text)
         elif decision == RowOutcome.REVIEW:
-            to_review.append(review.Item(name, current, text, basis=_basis(batch, row)))
+            plan.to_review.append(review.Item(name, current, text, basis=_basis(batch, row)))
+    plan.outcome = _row_outcome(decisions)
+    return plan
+
+
+def _apply_planned(
+    batch: ExchangeBatch, row: ExchangeRow, resident: AnyResident, plan: _Plan, actor: User | None
+) -> None:
     # Each writer runs in its own savepoint; a row needing both is applied whole or not at all.
-    with transaction.atomic() if adopt and to_review else nullcontext():
-        if adopt:
-            _record_update(batch, row, resident, adopt, actor)
-        if to_review:
+    with transaction.atomic() if plan.adopt and plan.to_review else nullcontext():
+        if plan.adopt:
+            _record_update(batch, row, resident, plan.adopt, actor)
+        if plan.to_review:
             _send_to_review(
-                batch, kind=Kind.INSTITUTION_UPDATE, items=to_review, resident=resident, row=row
+                batch,
+                kind=Kind.INSTITUTION_UPDATE,
+                items=plan.to_review,
+                resident=resident,
+                row=row,
             )
-    return _row_outcome(decisions)
+
+
+def _source(batch: ExchangeBatch) -> ChangeSource:
+    return ChangeSource.API if batch.via_api else ChangeSource.IMPORT_ROW
+
+
+def _source_ref(batch: ExchangeBatch, row: ExchangeRow) -> str:
+    return f"b{batch.pk}:{row.line}"
 
 
 def _record_update(
@@ -882,24 +980,22 @@ def _record_update(
     changes: Mapping[str, Any],
     actor: User | None,
 ) -> None:
-    source = ChangeSource.API if batch.via_api else ChangeSource.IMPORT_ROW
     try:
         registry.record_update(
             record=resident,
             changes=changes,
-            source=source,
-            source_ref=f"b{batch.pk}:{row.line}",
+            source=_source(batch),
+            source_ref=_source_ref(batch, row),
             actor=actor,
             reason=_basis(batch, row),
         )
     except ConcurrentChange:
-        # Someone else wrote the record since the chunk read it: read it again once.
-        fresh = type(resident)._default_manager.get(pk=resident.pk)
+        # Someone else wrote the record since it was read: read it again once.
         registry.record_update(
-            record=fresh,
+            record=_reloaded(resident),
             changes=changes,
-            source=source,
-            source_ref=f"b{batch.pk}:{row.line}",
+            source=_source(batch),
+            source_ref=_source_ref(batch, row),
             actor=actor,
             reason=_basis(batch, row),
         )

@@ -212,7 +212,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died unacknowledged is delivered again after this many seconds; longer
+# than any task runs (a chunked batch apply resumes where it stopped).
+# Workers look for such tasks every CELERY_UNACKED_RESTORE_SECONDS.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_SECONDS", default=100),
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     # New registry changes to institutions' webhook subscriptions (stakeholders/webhooks.py).
     "dispatch-webhooks": {"task": "stakeholders.tasks.dispatch_webhooks", "schedule": 30.0},
@@ -246,6 +253,8 @@ REST_FRAMEWORK = {
 }
 # Institution API: requests per API key (DRF rate syntax), see stakeholders/api.
 API_KEY_RATE = env("API_KEY_RATE", default="600/min")
+# Institution batches: how many worker processes apply one confirmed file side by side.
+IMPORT_APPLY_WORKERS = env.int("IMPORT_APPLY_WORKERS", default=2)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Purworejo Population Portal API",
     "VERSION": "1.0.0",

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from citizens import services
 from citizens.choices import ChangeSource, Education, LifeStatus, Registry, Sex, StayPurpose
@@ -183,3 +184,122 @@ def test_same_source_cannot_apply_the_same_field_twice() -> None:
             source=ChangeSource.IMPORT_ROW,
             source_ref="U1:7",
         )
+
+
+def test_bulk_update_writes_values_and_one_history_row_per_changed_field(verifier) -> None:
+    first = resident_create(education=Education.SENIOR_SECONDARY)
+    second = resident_create(education=Education.PRIMARY)
+    unchanged = resident_create(education=Education.MASTER)
+    concurrent = services.record_update_many(
+        updates=[
+            services.RecordUpdate(
+                record=first,
+                changes={
+                    "education": Education.DIPLOMA_4_S1,
+                    "marriage_record_number": "KUA-0001/2026",
+                    "marriage_record_date": datetime.date(2026, 5, 2),
+                },
+                source_ref="b1:2",
+                reason="Dinas Pendidikan, baris 2",
+            ),
+            services.RecordUpdate(
+                record=second, changes={"education": Education.JUNIOR_SECONDARY}, source_ref="b1:3"
+            ),
+            services.RecordUpdate(
+                record=unchanged, changes={"education": Education.MASTER}, source_ref="b1:4"
+            ),
+        ],
+        source=ChangeSource.IMPORT_ROW,
+        actor=verifier,
+    )
+    assert concurrent == []
+    first.refresh_from_db()
+    second.refresh_from_db()
+    unchanged.refresh_from_db()
+    assert (first.education, first.marriage_record_number, first.marriage_record_date) == (
+        Education.DIPLOMA_4_S1,
+        "KUA-0001/2026",
+        datetime.date(2026, 5, 2),
+    )
+    assert second.education == Education.JUNIOR_SECONDARY
+    assert (first.version, second.version, unchanged.version) == (2, 2, 1)
+    history = RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).order_by("source_ref")
+    assert [(c.source_ref, c.field, c.old_value, c.new_value) for c in history] == [
+        ("b1:2", "education", "5", "8"),
+        ("b1:2", "marriage_record_date", "", "2026-05-02"),
+        ("b1:2", "marriage_record_number", "", "KUA-0001/2026"),
+        ("b1:3", "education", "3", "4"),
+    ]
+    assert {c.actor for c in history} == {verifier}
+    assert history[0].reason == "Dinas Pendidikan, baris 2"
+
+
+def test_bulk_update_skips_and_returns_records_changed_in_the_meantime() -> None:
+    resident = resident_create(education=Education.PRIMARY)
+    other = resident_create(education=Education.PRIMARY)
+    stale = PermanentResident.objects.get(pk=resident.pk)
+    services.record_update(
+        record=resident, changes={"education": Education.MASTER}, source=ChangeSource.OFFICER
+    )
+    concurrent = services.record_update_many(
+        updates=[
+            services.RecordUpdate(record=stale, changes={"education": 4}, source_ref="b2:2"),
+            services.RecordUpdate(record=other, changes={"education": 4}, source_ref="b2:3"),
+        ],
+        source=ChangeSource.IMPORT_ROW,
+    )
+    assert concurrent == [stale]
+    resident.refresh_from_db()
+    other.refresh_from_db()
+    assert (resident.education, other.education) == (Education.MASTER, 4)
+    assert list(
+        RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).values_list(
+            "source_ref", flat=True
+        )
+    ) == ["b2:3"]
+
+
+def test_bulk_update_writes_both_registries_in_one_call() -> None:
+    resident = resident_create(health_insurance="")
+    guest = services.non_permanent_resident_create(
+        data=_non_permanent_data(resident.family.desa),
+        nik=next_nik(birth_date=datetime.date(2004, 3, 9), sex=1),
+        source=ChangeSource.OFFICER,
+    )
+    services.record_update_many(
+        updates=[
+            services.RecordUpdate(
+                record=resident, changes={"health_insurance": "jkn_pbi"}, source_ref="b3:2"
+            ),
+            services.RecordUpdate(
+                record=guest, changes={"health_insurance": "jkn_pbi"}, source_ref="b3:3"
+            ),
+        ],
+        source=ChangeSource.IMPORT_ROW,
+    )
+    assert PermanentResident.objects.get(pk=resident.pk).health_insurance == "jkn_pbi"
+    assert NonPermanentResident.objects.get(pk=guest.pk).health_insurance == "jkn_pbi"
+    assert set(
+        RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).values_list(
+            "registry", "source_ref"
+        )
+    ) == {(Registry.PERMANENT, "b3:2"), (Registry.NON_PERMANENT, "b3:3")}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"nik": "3306060101900001"}, {"nope": 1}, {"education": 99}, {"health_insurance": "x"}],
+)
+def test_bulk_update_refuses_and_writes_nothing_when_one_record_is_invalid(changes) -> None:
+    good = resident_create(education=Education.PRIMARY)
+    bad = resident_create(education=Education.PRIMARY)
+    with pytest.raises((UnknownField, ValidationError)):
+        services.record_update_many(
+            updates=[
+                services.RecordUpdate(record=good, changes={"education": 4}, source_ref="b4:2"),
+                services.RecordUpdate(record=bad, changes=changes, source_ref="b4:3"),
+            ],
+            source=ChangeSource.IMPORT_ROW,
+        )
+    assert PermanentResident.objects.get(pk=good.pk).education == Education.PRIMARY
+    assert not RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).exists()

@@ -1,0 +1,213 @@
+"""`make bench ONLY=import`: an education office's 100,000-row field-update file applied to the
+770,000-resident registry, beside the same update done by PostgreSQL alone.
+
+Each run picks 100,000 living residents at random and gives each a new education level and
+school enrolment (different from the current ones, so every row really changes), writes the
+file as the office would (nik, nama_lengkap, tanggal_lahir, pendidikan, sekolah) and then
+times, in one process on the benchmark database:
+
+- preview: receiving the file and validating every row (`batch_receive_file`, whose validation
+  task runs in-process), as the worker would;
+- apply: `batch_apply` of the confirmed batch, as the worker would (registry rows, one history
+  row per changed field, row outcomes, progress);
+- baseline: the same new values for the same residents by a single `COPY` into a staging table
+  plus one `INSERT ... ON CONFLICT (id) DO UPDATE` (no history, no checks).
+
+The preview and apply figures include everything the worker does; the baseline is the floor
+PostgreSQL sets for moving those values into the table.
+"""
+
+import csv
+import datetime
+import io
+import os
+import random
+import time
+from collections.abc import Iterator
+
+from benchmarks import registry
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+RESIDENTS = 770_000
+CODE = "bench-disdik"
+DOMAIN = "bench-import.purworejo.test"
+
+
+def _institution_ensure() -> tuple[object, object]:
+    """The benchmark's education office (agreements in force) and its admin; kept."""
+    from django.utils import timezone
+
+    from citizens.choices import Role
+    from citizens.models import User
+    from stakeholders import services
+    from stakeholders.choices import AgreementKind, InstitutionKind
+    from stakeholders.models import Institution, InstitutionMember
+
+    today = timezone.localdate()
+    institution = Institution.objects.filter(code=CODE).first()
+    if institution is None:
+        institution = services.institution_create(
+            name="Dinas Pendidikan (benchmark)",
+            kind=InstitutionKind.EDUCATION_OFFICE,
+            code=CODE,
+            contact_email=f"disdik@{DOMAIN}",
+        )
+    for kind in (AgreementKind.MOU, AgreementKind.PKS):
+        if not institution.agreements.filter(kind=kind, valid_until__gt=today).exists():
+            services.agreement_record(
+                institution=institution,
+                kind=kind,
+                number=f"{kind.upper()}/BENCH/{today.isoformat()}",
+                purpose="Benchmark",
+                signed_on=today - datetime.timedelta(days=10),
+                valid_from=today - datetime.timedelta(days=10),
+                valid_until=today + datetime.timedelta(days=3650),
+            )
+    head, _ = User.objects.get_or_create(email=f"head@{DOMAIN}", defaults={"role": Role.HEAD})
+    admin, _ = User.objects.get_or_create(
+        email=f"admin@{DOMAIN}",
+        defaults={"role": Role.INSTITUTION_ADMIN},
+    )
+    InstitutionMember.objects.get_or_create(
+        user=admin, defaults={"institution": institution, "invited_by": head}
+    )
+    return institution, admin
+
+
+def _file(rng: random.Random) -> tuple[bytes, list[tuple[str, int, str]]]:
+    """The upload and, per row, (NIK index, new education, new school enrolment)."""
+    from citizens.choices import Education, LifeStatus
+    from citizens.models import PermanentResident
+
+    ids = list(
+        PermanentResident.objects.filter(life_status=LifeStatus.ALIVE).values_list("id", flat=True)
+    )
+    chosen = rng.sample(ids, ROWS)
+    stamp = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nik", "nama_lengkap", "tanggal_lahir", "pendidikan", "sekolah"])
+    wanted: list[tuple[str, int, str]] = []
+    levels = list(Education.values)
+    for start in range(0, len(chosen), 5000):
+        for resident in PermanentResident.objects.filter(pk__in=chosen[start : start + 5000]).only(
+            "nik", "nik_index", "full_name", "birth_date", "education"
+        ):
+            education = rng.choice([level for level in levels if level != resident.education])
+            school = f"SEKOLAH UJI {rng.randrange(1, 400)} ({stamp})"
+            writer.writerow(
+                [
+                    resident.nik,
+                    resident.full_name,
+                    resident.birth_date.strftime("%d-%m-%Y"),
+                    education,
+                    school,
+                ]
+            )
+            wanted.append((resident.nik_index, education, school))
+    return out.getvalue().encode(), wanted
+
+
+def _copy_baseline(wanted: list[tuple[str, int, str]]) -> float:
+    """Seconds for COPY into a staging table plus one INSERT ... ON CONFLICT DO UPDATE."""
+    from django.db import connection, transaction
+
+    from citizens.models import PermanentResident
+
+    table = PermanentResident._meta.db_table
+    columns = [field.column for field in PermanentResident._meta.concrete_fields]
+    chosen = {
+        "education": "s.education",
+        "school_enrolment": "s.school_enrolment",
+        "updated_at": "now()",
+        "version": "r.version + 1",
+    }
+    selected = ", ".join(chosen.get(column, f"r.{column}") for column in columns)
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in chosen)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE import_staging "
+            "(nik_index varchar(64), education smallint, school_enrolment varchar(120)) "
+            "ON COMMIT DROP"
+        )
+        started = time.perf_counter()
+        with cursor.cursor.copy(
+            "COPY import_staging (nik_index, education, school_enrolment) FROM STDIN"
+        ) as copy:
+            for row in wanted:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {selected} FROM import_staging s JOIN {table} r ON r.nik_index = s.nik_index "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+        assert cursor.rowcount == len(wanted), cursor.rowcount
+        elapsed = time.perf_counter() - started
+    return elapsed
+
+
+def import_measure(*, seed: int) -> None:
+    """Run inside `manage.py shell` on the benchmark database; prints the BENCH lines."""
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from citizens.choices import ChangeSource
+    from citizens.models import PermanentResident, RecordChange
+    from stakeholders import importing
+    from stakeholders.choices import UploadFormat, UploadStatus
+    from stakeholders.models import ExchangeBatch
+
+    settings.DEBUG = False  # no query log: the worker runs without it
+    institution, admin = _institution_ensure()
+    content, wanted = _file(random.Random(seed))
+
+    started = time.perf_counter()
+    batch = importing.batch_receive_file(
+        institution=institution,
+        user=admin,
+        upload=SimpleUploadedFile("pendidikan.csv", content, content_type="text/csv"),
+        format=UploadFormat.FIELD_UPDATE,
+    )
+    preview = time.perf_counter() - started
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.PREVIEWED, (batch.status, batch.refusal)
+    assert batch.counts["changed"] + batch.counts["new"] == ROWS, batch.counts
+
+    ExchangeBatch.objects.filter(pk=batch.pk).update(
+        confirmed_by=admin, confirmed_at=timezone.now()
+    )
+    started = time.perf_counter()
+    importing.batch_apply(batch_id=batch.pk)
+    apply = time.perf_counter() - started
+    batch.refresh_from_db()
+    assert batch.status == UploadStatus.APPLIED, batch.status
+    history = RecordChange.objects.filter(
+        source=ChangeSource.IMPORT_ROW, source_ref__startswith=f"b{batch.pk}:"
+    ).count()
+    assert history == 2 * ROWS, history
+    sample = wanted[:1000]
+    current = dict(
+        PermanentResident.objects.filter(nik_index__in=[row[0] for row in sample]).values_list(
+            "nik_index", "education"
+        )
+    )
+    assert all(current[index] == education for index, education, _ in sample)
+
+    baseline = _copy_baseline(wanted)
+    print(f"BENCH import_rows {ROWS} rows")
+    print(f"BENCH import_preview_rows_per_s {ROWS / preview:.0f} rows/s")
+    print(f"BENCH import_apply_rows_per_s {ROWS / apply:.0f} rows/s")
+    print(f"BENCH import_copy_baseline_rows_per_s {ROWS / baseline:.0f} rows/s")
+    print(f"BENCH import_apply_to_baseline_ratio {baseline / apply:.2f} ratio")
+
+
+def bench_import() -> Iterator[str]:
+    registry.population(RESIDENTS)
+    seed = int(time.time())
+    code = f"from benchmarks import imports; imports.import_measure(seed={seed})"
+    out = registry._manage("shell", "-c", code)
+    yield from (line for line in out.splitlines() if line.startswith("BENCH "))
+
+
+BENCHMARKS = {"import": bench_import}
