@@ -22,6 +22,9 @@ import datetime
 import io
 import os
 import random
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -29,6 +32,9 @@ from benchmarks import registry
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 RESIDENTS = 770_000
+# The worker: one process per core of this machine, each applying chunks of the same batch.
+WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", "2"))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 CODE = "bench-disdik"
 DOMAIN = "bench-import.purworejo.test"
 
@@ -146,44 +152,24 @@ def _copy_baseline(wanted: list[tuple[str, int, str]]) -> float:
     return elapsed
 
 
-def import_measure(*, seed: int) -> None:
-    """Run inside `manage.py shell` on the benchmark database; prints the BENCH lines."""
-    from django.conf import settings
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.utils import timezone
-
-    from citizens.choices import ChangeSource
-    from citizens.models import PermanentResident, RecordChange
-    from stakeholders import importing
-    from stakeholders.choices import UploadFormat, UploadStatus
+def _poll(batch_id: int, *statuses: str) -> None:
     from stakeholders.models import ExchangeBatch
 
-    settings.DEBUG = False  # no query log: the worker runs without it
-    institution, admin = _institution_ensure()
-    content, wanted = _file(random.Random(seed))
+    while (status := ExchangeBatch.objects.get(pk=batch_id).status) not in statuses:
+        time.sleep(0.05)
+    assert status == statuses[0], status
 
-    started = time.perf_counter()
-    batch = importing.batch_receive_file(
-        institution=institution,
-        user=admin,
-        upload=SimpleUploadedFile("pendidikan.csv", content, content_type="text/csv"),
-        format=UploadFormat.FIELD_UPDATE,
-    )
-    preview = time.perf_counter() - started
-    batch.refresh_from_db()
-    assert batch.status == UploadStatus.PREVIEWED, (batch.status, batch.refusal)
-    assert batch.counts["changed"] + batch.counts["new"] == ROWS, batch.counts
 
-    ExchangeBatch.objects.filter(pk=batch.pk).update(
-        confirmed_by=admin, confirmed_at=timezone.now()
-    )
-    started = time.perf_counter()
-    importing.batch_apply(batch_id=batch.pk)
-    apply = time.perf_counter() - started
-    batch.refresh_from_db()
-    assert batch.status == UploadStatus.APPLIED, batch.status
+def _check(batch_id: int, wanted: list[tuple[str, int, str]]) -> None:
+    """Every row written once, with its two history rows; a sample of values read back."""
+    from citizens.choices import ChangeSource
+    from citizens.models import PermanentResident, RecordChange
+    from stakeholders.models import ExchangeBatch
+
+    batch = ExchangeBatch.objects.get(pk=batch_id)
+    assert batch.rows_done == batch.rows_total == ROWS, (batch.rows_done, batch.rows_total)
     history = RecordChange.objects.filter(
-        source=ChangeSource.IMPORT_ROW, source_ref__startswith=f"b{batch.pk}:"
+        source=ChangeSource.IMPORT_ROW, source_ref__startswith=f"b{batch_id}:"
     ).count()
     assert history == 2 * ROWS, history
     sample = wanted[:1000]
@@ -194,19 +180,88 @@ def import_measure(*, seed: int) -> None:
     )
     assert all(current[index] == education for index, education, _ in sample)
 
-    baseline = _copy_baseline(wanted)
+
+def import_measure(*, seed: int, workers: int) -> None:
+    """Run inside `manage.py shell` on the benchmark database, with a Celery worker of
+    `workers` processes consuming the same broker; prints the BENCH lines."""
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from stakeholders import importing
+    from stakeholders.choices import UploadFormat, UploadStatus
+    from stakeholders.models import ExchangeBatch
+
+    settings.DEBUG = False  # no query log: the worker runs without it
+    assert not settings.CELERY_TASK_ALWAYS_EAGER, "the benchmark needs the real worker"
+    institution, admin = _institution_ensure()
+    rng = random.Random(seed)
+
+    # One file through the worker, as an institution admin would: upload, preview, confirm.
+    content, wanted = _file(rng)
+    started = time.perf_counter()
+    batch = importing.batch_receive_file(
+        institution=institution,
+        user=admin,
+        upload=SimpleUploadedFile("pendidikan.csv", content, content_type="text/csv"),
+        format=UploadFormat.FIELD_UPDATE,
+    )
+    _poll(batch.pk, UploadStatus.PREVIEWED, UploadStatus.REFUSED)
+    preview = time.perf_counter() - started
+    batch.refresh_from_db()
+    assert batch.counts["changed"] + batch.counts["new"] == ROWS, batch.counts
+    started = time.perf_counter()
+    importing.batch_confirm(batch=batch, user=admin)
+    _poll(batch.pk, UploadStatus.APPLIED, UploadStatus.REFUSED)
+    apply = time.perf_counter() - started
+    _check(batch.pk, wanted)
+
+    # Another file applied by this one process alone (what each applier manages).
+    content, second = _file(rng)
+    other = importing.batch_receive_file(
+        institution=institution,
+        user=admin,
+        upload=SimpleUploadedFile("pendidikan-2.csv", content, content_type="text/csv"),
+        format=UploadFormat.FIELD_UPDATE,
+    )
+    _poll(other.pk, UploadStatus.PREVIEWED, UploadStatus.REFUSED)
+    ExchangeBatch.objects.filter(pk=other.pk).update(
+        confirmed_by=admin, confirmed_at=timezone.now()
+    )
+    started = time.perf_counter()
+    importing.batch_apply(batch_id=other.pk)
+    single = time.perf_counter() - started
+    _check(other.pk, second)
+
+    baseline = _copy_baseline(second)
     print(f"BENCH import_rows {ROWS} rows")
     print(f"BENCH import_preview_rows_per_s {ROWS / preview:.0f} rows/s")
     print(f"BENCH import_apply_rows_per_s {ROWS / apply:.0f} rows/s")
+    print(f"BENCH import_apply_one_process_rows_per_s {ROWS / single:.0f} rows/s")
     print(f"BENCH import_copy_baseline_rows_per_s {ROWS / baseline:.0f} rows/s")
     print(f"BENCH import_apply_to_baseline_ratio {baseline / apply:.2f} ratio")
 
 
 def bench_import() -> Iterator[str]:
     registry.population(RESIDENTS)
-    seed = int(time.time())
-    code = f"from benchmarks import imports; imports.import_measure(seed={seed})"
-    out = registry._manage("shell", "-c", code)
+    env = {**registry._env(IMPORT_APPLY_WORKERS=str(WORKERS)), "REDIS_URL": REDIS_URL}
+    subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=True, capture_output=True)
+    options = ["--pool", "prefork", "--concurrency", str(WORKERS), "--loglevel", "WARNING"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "purworejo_portal", "worker", *options],
+        cwd=registry.ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        code = (
+            "from benchmarks import imports; "
+            f"imports.import_measure(seed={int(time.time())}, workers={WORKERS})"
+        )
+        out = registry._manage("shell", "-c", code, env=env)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
     yield from (line for line in out.splitlines() if line.startswith("BENCH "))
 
 

@@ -421,18 +421,22 @@ def _residents(
     if not wanted:
         return found
     permanent = PermanentResident.objects.filter(nik_index__in=wanted)
-    others = NonPermanentResident.objects.filter(nik_index__in=wanted)
     if only is None:
         permanent = permanent.select_related("family__desa")
-        others = others.select_related("domicile_desa")
     else:
-        keys = ("id", "version", "updated_at", "nik_index")
-        permanent = permanent.only(*keys, *only)
-        others = others.only(*keys, *only)
+        permanent = permanent.only("id", "version", "updated_at", "nik_index", *only)
     for resident in permanent:
         found[resident.nik_index] = resident
-    for other in others:
-        found[other.nik_index] = other
+    # Most rows name permanent residents: look in the other registry only for the rest.
+    missing = [index for index in wanted if index not in found]
+    if missing:
+        others = NonPermanentResident.objects.filter(nik_index__in=missing)
+        if only is None:
+            others = others.select_related("domicile_desa")
+        else:
+            others = others.only("id", "version", "updated_at", "nik_index", *only)
+        for other in others:
+            found[other.nik_index] = other
     return found
 
 
@@ -830,7 +834,15 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
                 )
     else:
         residents = _residents((row.nik_index for row in rows), only=sorted(names))
-        latest = _last_changes(residents.values(), names)
+        # A value dated today or later is never older than the registry's: look up the last
+        # changes only for residents whose row claims an earlier date.
+        today = timezone.localdate()
+        dated = {
+            row.nik_index for row in rows if (row.effective_date or context.received_on) < today
+        }
+        latest = _last_changes(
+            (resident for index, resident in residents.items() if index in dated), names
+        )
         _apply_updates(batch, context, rows, payloads, residents, latest, actor)
     # Rows mostly share an outcome and have no error: one UPDATE per (outcome, errors).
     groups: dict[tuple[str, str], list[int]] = {}
@@ -941,7 +953,8 @@ def _plan_update(
         )
         decisions.append(decision)
         if decision in (RowOutcome.NEW, RowOutcome.CHANGED):
-            plan.adopt[name] = _field_value(type(resident), name, text)
+            # Checked when the file was previewed; the registry's writer validates it again.
+            plan.adopt[name] = _stored_value(type(resident), name, text)
         elif decision == RowOutcome.REVIEW:
             plan.to_review.append(review.Item(name, current, text, basis=_basis(batch, row)))
     plan.outcome = _row_outcome(decisions)
@@ -1072,6 +1085,13 @@ def _apply_roster(
     }
     _record_update(batch, row, resident, values, actor)
     return RowOutcome.CHANGED
+
+
+def _stored_value(model: type[AnyResident], name: str, text: str) -> Any:
+    """A value kept in a previewed row (already checked) back to the registry field's type."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field)
+    return model_field.to_python(text) if text != "" else ""
 
 
 def _roster_field(name: str, text: str) -> Any:
