@@ -552,6 +552,33 @@ def access_log_record(
     return entry
 
 
+def access_log_record_many(
+    *,
+    registry: Registry,
+    record_ids: Iterable[int],
+    purpose: AccessPurpose,
+    actor_label: str,
+    reason: str = "",
+) -> int:
+    """One access row per record for an institution's bulk read (an export), in one insert;
+    each citizen sees it on their own page like a single lookup. Returns the rows written."""
+    now = timezone.now()
+    entries = [
+        AccessLog(
+            registry=registry,
+            record_id=record_id,
+            actor=None,
+            actor_label=actor_label,
+            purpose=purpose,
+            reason=reason,
+            accessed_at=now,
+        )
+        for record_id in record_ids
+    ]
+    AccessLog.objects.bulk_create(entries, batch_size=_BULK_ROWS)
+    return len(entries)
+
+
 def audit_record(
     *,
     actor: User | None,

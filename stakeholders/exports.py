@@ -7,19 +7,25 @@ before = + - @ tab and carriage return), so a spreadsheet never evaluates a valu
 
 import csv
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from citizens import services as registry
+from citizens.choices import AccessPurpose, Registry
 from citizens.models import NonPermanentResident, PermanentResident
 from stakeholders import catalogue, feed, parsing, selectors
 from stakeholders.exceptions import StakeholderError
 from stakeholders.models import Institution
 
 CHUNK = 2000
+AnyResident = PermanentResident | NonPermanentResident
 
 
 class NothingToExport(StakeholderError):
@@ -32,26 +38,47 @@ def export_columns(institution: Institution) -> list[str]:
 
 
 def export_rows(institution: Institution) -> Iterator[list[str]]:
-    """The header, then one neutralised row per resident; reads in chunks of CHUNK.
-    Raises NothingToExport (before yielding) when the institution may read nothing."""
+    """The header, then one neutralised row per resident; reads in chunks of CHUNK and logs
+    each chunk's residents as read by the institution before handing it out. Raises
+    NothingToExport (before yielding) when the institution may read nothing."""
     fields = selectors.readable_fields(institution)
     if not fields:
         raise NothingToExport(
             _("Your institution has no agreement in force or may not read any data element.")
         )
-    return _rows(fields)
+    return _rows(institution, fields)
 
 
-def _rows(fields: list[str]) -> Iterator[list[str]]:
+def _rows(institution: Institution, fields: list[str]) -> Iterator[list[str]]:
     yield [catalogue.BY_FIELD[name].column for name in fields]
-    queries: Iterable[Iterable[PermanentResident | NonPermanentResident]] = (
-        PermanentResident.objects.select_related("family__desa").order_by("pk").iterator(CHUNK),
-        NonPermanentResident.objects.select_related("domicile_desa").order_by("pk").iterator(CHUNK),
+    sources: tuple[tuple[type[AnyResident], Registry, str], ...] = (
+        (PermanentResident, Registry.PERMANENT, "family__desa"),
+        (NonPermanentResident, Registry.NON_PERMANENT, "domicile_desa"),
     )
-    for residents in queries:
-        for resident in residents:
-            values = feed.resident_values(resident, fields)
-            yield [parsing.neutralise(value) for value in values.values()]
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = gettext("Data export")
+    for model, registry_name, related in sources:
+        last = 0
+        while True:
+            # Keyset pages: each chunk is read, logged, then written out.
+            page: list[AnyResident] = list(
+                model._default_manager.select_related(related)
+                .filter(pk__gt=last)
+                .order_by("pk")[:CHUNK]
+            )
+            if not page:
+                break
+            registry.access_log_record_many(
+                registry=registry_name,
+                record_ids=[resident.pk for resident in page],
+                purpose=AccessPurpose.INSTITUTION_READ,
+                actor_label=institution.name,
+                reason=reason,
+            )
+            for resident in page:
+                values = feed.resident_values(resident, fields)
+                yield [parsing.neutralise(value) for value in values.values()]
+            last = page[-1].pk
 
 
 class _Echo:

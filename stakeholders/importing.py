@@ -168,7 +168,7 @@ def batch_receive_file(
     batch.sha256 = hashlib.sha256(content).hexdigest()
     earlier = (
         ExchangeBatch.objects.filter(institution=institution, sha256=batch.sha256)
-        .exclude(status=UploadStatus.REFUSED)
+        .exclude(status__in=(UploadStatus.REFUSED, UploadStatus.CANCELLED))
         .first()
     )
     if earlier is not None:

@@ -166,7 +166,9 @@ class ExchangeBatch(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["institution", "sha256"],
-                condition=~Q(sha256="") & ~Q(status=UploadStatus.REFUSED),
+                # A refused or cancelled file may be sent again.
+                condition=~Q(sha256="")
+                & ~Q(status__in=[UploadStatus.REFUSED, UploadStatus.CANCELLED]),
                 name="batch_file_once",
             ),
             models.UniqueConstraint(

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from citizens.choices import Education
+from citizens.choices import AccessPurpose, Education, Registry
+from citizens.models import AccessLog
 from stakeholders import exports
 from stakeholders.models import FieldAuthority
 from tests.factories import non_permanent_create, resident_create
@@ -149,3 +150,34 @@ def test_browser_export_of_a_narrow_institution_holds_only_its_columns(client, a
 
     assert csv_rows[0] == xlsx_rows[0] == ["nik", "pendidikan"]
     assert_no_secret(repr(csv_rows) + repr(xlsx_rows))
+
+
+def test_export_logs_one_institution_read_per_exported_resident(client, key, desa) -> None:
+    residents = [resident_create(full_name=f"WARGA EKSPOR {i}") for i in range(3)]
+    guest = non_permanent_create(desa=desa)
+
+    response = client.get(reverse("api:export_csv"), **auth(key))
+    rows = read_csv(response)
+
+    assert len(rows) == 1 + 4
+    logged = set(
+        AccessLog.objects.filter(purpose=AccessPurpose.INSTITUTION_READ).values_list(
+            "registry", "record_id", "actor_label", "reason"
+        )
+    )
+    label, reason = "Dinas Pendidikan Kabupaten Purworejo", "Ekspor data"
+    assert logged == {
+        *((Registry.PERMANENT, resident.pk, label, reason) for resident in residents),
+        (Registry.NON_PERMANENT, guest.pk, label, reason),
+    }
+
+
+def test_refused_export_logs_no_read(client, admin_of) -> None:
+    resident_create()
+    institution = narrow_institution()
+    FieldAuthority.objects.filter(institution=institution).update(read=False)
+    key = issue_key(institution, admin_of(institution))
+
+    for name in ("api:export_csv", "api:export_xlsx"):
+        assert client.get(reverse(name), **auth(key)).status_code == 403
+    assert not AccessLog.objects.exists()

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from citizens import services as registry
 from citizens.choices import ChangeSource, Education, HealthInsurance, MaritalStatus, Sex
@@ -335,6 +336,60 @@ def test_preview_can_be_cancelled_and_is_then_never_applied(
     importing.batch_apply(batch_id=batch.pk)
     resident.refresh_from_db()
     assert resident.education == Education.SENIOR_SECONDARY
+
+
+def test_cancelled_file_may_be_uploaded_again_and_then_applies_once(
+    education_office, admin_of, resident
+) -> None:
+    admin = admin_of(education_office)
+    upload = (f"{HEADER},pendidikan", f"{resident.nik},SITI UJI,1990-05-17,8")
+    first = receive(education_office, admin, csv_file(*upload))
+    importing.batch_validate(batch_id=first.pk)
+    importing.batch_cancel(batch=first, user=admin)
+
+    again = run(education_office, admin, csv_file(*upload))
+    third = run(education_office, admin, csv_file(*upload))
+
+    assert again.status == UploadStatus.APPLIED
+    assert third.status == UploadStatus.REFUSED and f"#{again.pk}" in third.refusal
+    resident.refresh_from_db()
+    assert resident.education == 8
+    assert RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).count() == 1
+
+
+def test_several_appliers_share_a_batch_and_only_the_last_marks_it_applied(
+    education_office, admin_of, monkeypatch
+) -> None:
+    admin = admin_of(education_office)
+    people = [resident_create(full_name=f"WARGA {i}") for i in range(4)]
+    batch = receive(
+        education_office,
+        admin,
+        csv_file(f"{HEADER},pendidikan", *(f"{p.nik},{p.full_name},1990-05-17,9" for p in people)),
+    )
+    importing.batch_validate(batch_id=batch.pk)
+    ExchangeBatch.objects.filter(pk=batch.pk).update(
+        confirmed_by=admin, confirmed_at=timezone.now()
+    )
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    real_chunk = importing.apply_chunk
+    joined = False
+
+    def another_applier_joins(*args, **kwargs):
+        # While the first applier works, a second one starts on the same batch.
+        nonlocal joined
+        taken = real_chunk(*args, **kwargs)
+        if not joined:
+            joined = True
+            importing.batch_apply(batch_id=batch.pk)
+        return taken
+
+    monkeypatch.setattr(importing, "apply_chunk", another_applier_joins)
+    importing.batch_apply(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_done) == (UploadStatus.APPLIED, 4)
+    assert RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).count() == 4
 
 
 def test_error_csv_lists_lines_and_reasons_with_formula_cells_neutralised(

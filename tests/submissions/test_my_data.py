@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from citizens import crypto, linking, services
-from citizens.choices import ChangeSource, FamilyRelation, Occupation, Role
+from citizens.choices import AccessPurpose, ChangeSource, FamilyRelation, Occupation, Registry, Role
 from citizens.models import AccessLog, PermanentResident, RecordChange
 from citizens.selectors import mask_number, my_record_overview
 from submissions import services as submission_services
@@ -210,6 +210,22 @@ def test_access_log_lists_an_officer_view_when_an_officer_opened_the_record(
     assert "Dukcapil verifier" in html
     assert "Officer viewed the record" in html
     assert f'datetime="{timezone.localtime(entry.accessed_at).isoformat()}"' in html
+
+
+def test_access_log_lists_an_institution_read_when_an_export_included_the_record(
+    linked_client, family_of_three
+) -> None:
+    me = family_of_three[0]
+    services.access_log_record_many(
+        registry=Registry.PERMANENT,
+        record_ids=[me.pk],
+        purpose=AccessPurpose.INSTITUTION_READ,
+        actor_label="Dinas Pendidikan Kabupaten Purworejo",
+        reason="Data export",
+    )
+    html = linked_client.get(URL).text
+    assert "Dinas Pendidikan Kabupaten Purworejo" in html
+    assert "Data export" in html
 
 
 def test_citizen_viewing_their_own_record_is_not_logged_when_opening_my_data(
