@@ -69,6 +69,17 @@ ROSTER_COLUMNS = (
     "tanggal_mulai",
     "tanggal_selesai",
 )
+# Elements of form F-1.15 a roster may add: required for a person not yet registered (the
+# roster then registers them, after review), optional updates for a registered one.
+ROSTER_F115_COLUMNS = (
+    "tempat_lahir",
+    "agama",
+    "status_perkawinan",
+    "pendidikan",
+    "pekerjaan",
+    "rt_domisili",
+    "rw_domisili",
+)
 
 
 @dataclass(frozen=True)

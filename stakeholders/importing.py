@@ -75,6 +75,16 @@ ROSTER_FIELDS: Mapping[str, str] = {
     "tanggal_mulai": "start_date",
     "tanggal_selesai": "expected_end_date",
 }
+# Optional roster columns (catalogue.ROSTER_F115_COLUMNS) and the fields they fill.
+ROSTER_F115_FIELDS: Mapping[str, str] = {
+    "tempat_lahir": "birth_place",
+    "agama": "religion",
+    "status_perkawinan": "marital_status",
+    "pendidikan": "education",
+    "pekerjaan": "occupation",
+    "rt_domisili": "domicile_rt",
+    "rw_domisili": "domicile_rw",
+}
 _STAY_PURPOSES = {
     **{value: value for value in StayPurpose.values},
     "studi": StayPurpose.STUDY,
@@ -686,14 +696,25 @@ def _roster_values(row: parsing.ParsedRow, result: _Judged, context: _Context) -
     if start and end and end < start:
         result.errors.append(gettext("tanggal_selesai lies before tanggal_mulai."))
     values["host_institution"] = context.institution.name[:200]
+    for column, name in ROSTER_F115_FIELDS.items():
+        text = row.values.get(column, "").strip()
+        if not text:
+            continue
+        try:
+            values[name] = _field_value(NonPermanentResident, name, text)
+        except ValidationError as exc:
+            result.errors.append(
+                gettext("%(column)s: %(reason)s")
+                % {"column": column, "reason": " ".join(exc.messages)}
+            )
     return values
 
 
 def _judge_roster(
     row: parsing.ParsedRow, result: _Judged, resident: AnyResident | None, context: _Context
 ) -> None:
-    """Validate one roster row. A new person is always reviewed: the roster lacks elements
-    of form F-1.15 that Dukcapil completes; a known non-permanent resident is updated."""
+    """Validate one roster row. A new person is always reviewed and needs every element of
+    form F-1.15 (the optional columns included); a known non-permanent resident is updated."""
     mode = context.modes.get(catalogue.ROSTER, WriteMode.NONE)
     if mode == WriteMode.NONE:
         result.errors.append(gettext("Your institution may not send a roster."))
@@ -705,6 +726,17 @@ def _judge_roster(
     values = _roster_values(row, result, context)
     if resident is None:
         _check_identity(row, result, None)
+        missing = [
+            column for column in ROSTER_F115_FIELDS if not row.values.get(column, "").strip()
+        ]
+        if missing:
+            result.errors.append(
+                gettext(
+                    "This NIK is not registered yet: registering a newcomer (form F-1.15) "
+                    "also needs %(columns)s."
+                )
+                % {"columns": ", ".join(missing)}
+            )
         values |= {
             "full_name": " ".join(row.values.get("nama_lengkap", "").split()).upper(),
             "birth_date": birth_date,

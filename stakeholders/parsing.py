@@ -286,7 +286,7 @@ def check_header(header: Sequence[str], *, format: UploadFormat) -> list[str]:
         raise FileRefused("empty", _("The file is empty."))
     if format == UploadFormat.ROSTER:
         required: tuple[str, ...] = catalogue.ROSTER_COLUMNS
-        allowed = set(required)
+        allowed = {*required, *catalogue.ROSTER_F115_COLUMNS}
     else:
         required = catalogue.IDENTITY_COLUMNS
         allowed = {

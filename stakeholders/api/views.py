@@ -142,6 +142,13 @@ _ROSTER_EXAMPLE = OpenApiExample(
                 "tujuan": "studi",
                 "tanggal_mulai": "2026-08-01",
                 "tanggal_selesai": "2027-07-31",
+                "tempat_lahir": "KULON PROGO",
+                "agama": "1",
+                "status_perkawinan": "1",
+                "pendidikan": "5",
+                "pekerjaan": "3",
+                "rt_domisili": "002",
+                "rw_domisili": "001",
             }
         ]
     },

@@ -299,6 +299,13 @@ def test_roster_batch_goes_through_the_same_machinery(client, university, admin_
         "tujuan": "studi",
         "tanggal_mulai": "2026-01-01",
         "tanggal_selesai": "2026-12-31",
+        "tempat_lahir": "KULON PROGO",
+        "agama": "1",
+        "status_perkawinan": "1",
+        "pendidikan": "5",
+        "pekerjaan": "3",
+        "rt_domisili": "002",
+        "rw_domisili": "001",
     }
 
     response = post_batch(client, key, [row], name="api:roster_batches")

@@ -13,6 +13,9 @@ from stakeholders.models import ExchangeBatch, ExchangeRow
 from submissions.choices import Channel, Kind, Status
 from submissions.models import Submission
 from tests.factories import NON_PERMANENT_BIRTH_DATE, non_permanent_create, resident_create
+from verification import services as review_services
+from verification.choices import Outcome
+from verification.merge import MergeInput
 
 HEADER = "nik,nama_lengkap,tanggal_lahir"
 
@@ -165,17 +168,25 @@ def test_core_identity_column_is_refused_for_every_institution(
     assert "tempat_lahir" in batch.refusal
 
 
-def test_university_roster_sends_a_newcomer_to_review(university, admin_of, desa) -> None:
+ROSTER_HEADER = (
+    "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
+    "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai"
+)
+F115_HEADER = "tempat_lahir,agama,status_perkawinan,pendidikan,pekerjaan,rt_domisili,rw_domisili"
+
+
+def test_university_roster_registers_a_newcomer_after_review(
+    university, admin_of, desa, operator_desa, verifier
+) -> None:
     admin = admin_of(university)
     nik = "3404010504030017"
     batch = run(
         university,
         admin,
         csv_file(
-            "nik,nama_lengkap,tanggal_lahir,jenis_kelamin,alamat_asal,kode_wilayah_asal,"
-            "alamat_domisili,kode_desa_domisili,tujuan,tanggal_mulai,tanggal_selesai",
+            f"{ROSTER_HEADER},{F115_HEADER}",
             f"{nik},Mahasiswa Baru,2003-04-05,L,Jalan Asal 2,3404012001,Asrama B,{desa.code},"
-            "kuliah,2026-08-01,2027-07-31",
+            "kuliah,2026-08-01,2027-07-31,SLEMAN,1,1,5,3,002,004",
         ),
         format=UploadFormat.ROSTER,
     )
@@ -187,6 +198,40 @@ def test_university_roster_sends_a_newcomer_to_review(university, admin_of, desa
     assert items["domicile_desa"] == str(desa.pk)
     assert items["host_institution"] == university.name
     assert not NonPermanentResident.objects.exists()
+
+    for officer in (operator_desa, verifier):
+        submission = review_services.submission_decide(
+            submission=Submission.objects.get(pk=submission.pk),
+            officer=officer,
+            outcome=Outcome.APPROVE,
+            merge_input=MergeInput(registration_reference="F115/2026/0007"),
+        )
+
+    assert submission.status == Status.APPROVED
+    person = NonPermanentResident.objects.get()
+    assert (person.nik, person.full_name, person.birth_place) == (nik, "MAHASISWA BARU", "SLEMAN")
+    assert (person.domicile_desa, person.domicile_rt, person.domicile_rw) == (desa, "002", "004")
+    assert (person.education, person.host_institution) == (5, university.name)
+    assert person.registration_reference == "F115/2026/0007"
+
+
+def test_roster_newcomer_without_the_f115_elements_is_a_row_error(
+    university, admin_of, desa
+) -> None:
+    batch = run(
+        university,
+        admin_of(university),
+        csv_file(
+            ROSTER_HEADER,
+            f"3404010504030017,Mahasiswa Baru,2003-04-05,L,Jalan Asal 2,3404012001,Asrama B,"
+            f"{desa.code},kuliah,2026-08-01,2027-07-31",
+        ),
+        format=UploadFormat.ROSTER,
+    )
+    row = row_of(batch)
+    assert row.outcome == RowOutcome.ERROR
+    assert "tempat_lahir, agama, status_perkawinan" in row.errors
+    assert not Submission.objects.exists()
 
 
 def test_company_roster_update_of_a_known_resident_goes_to_review(company, admin_of, desa) -> None:
