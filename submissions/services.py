@@ -94,8 +94,10 @@ def submission_create(
     changed = _changed(items)
     if not changed and kind != Kind.REPORT:
         raise NothingChanged()
+    # The operator's village: where the resident lives (for a move, the village they leave).
+    home = family.desa if kind == Kind.ADDRESS_CHANGE and family is not None else desa
     if channel == Channel.ASSISTED and not (
-        consent_given and policy.can_file_for_resident(filed_by, desa)
+        consent_given and policy.can_file_for_resident(filed_by, home)
     ):
         raise NotAuthorised()
     existing = _open_duplicate(kind, subject_key)
@@ -357,11 +359,14 @@ def _filing_authorise(
     if channel == Channel.ASSISTED:
         if not consent_given:
             raise NotAuthorised(_("Confirm that the resident consented to this submission."))
-        places = [proposal.desa]
+        places = []
         if subject.resident is not None:
             places.append(selectors.resident_desa(subject.resident))
         if subject.family is not None:
             places.append(subject.family.desa)
+        # A move is filed where the family lives now and reviewed first where it is going.
+        if proposal.kind != Kind.ADDRESS_CHANGE or not places:
+            places.append(proposal.desa)
         if not all(policy.can_file_for_resident(actor, place) for place in places):
             raise NotAuthorised(_ASSISTED_SCOPE)
         return

@@ -468,3 +468,42 @@ def test_linked_resident_cannot_register_someone_else_when_filing_a_non_permanen
     with pytest.raises(NotAuthorised):
         services.submission_file(actor=owner, proposal=proposal, channel=Channel.CITIZEN)
     assert crypto.nik_index(cleaned["nik"]) == proposal.subject_key
+
+
+def _move_proposal(user, resident, to_desa) -> kinds.Proposal:
+    spec = kinds.SPECS[Kind.ADDRESS_CHANGE]
+    subject = kinds.subject_of(resident)
+    cleaned = {**kinds.current_values(spec, subject)}
+    cleaned.update(desa=to_desa, rt="004", rw="002", address="Jalan Baru No. 5")
+    cleaned.update({f"basis_{name}": "Surat pindah" for name in ("desa", "rt", "rw", "address")})
+    return kinds.build(spec, user=user, subject=subject, cleaned=cleaned)
+
+
+def test_operator_files_a_move_to_another_village_when_the_family_lives_in_theirs(
+    operator_desa, resident, other_desa
+) -> None:
+    proposal = _move_proposal(operator_desa, resident, other_desa)
+    submission = services.submission_file(
+        actor=operator_desa, proposal=proposal, channel=Channel.ASSISTED, consent_given=True
+    )
+    # Reviewed first by the village the family moves to, so never by the filing operator.
+    assert (submission.kind, submission.desa, submission.filed_by) == (
+        Kind.ADDRESS_CHANGE,
+        other_desa,
+        operator_desa,
+    )
+
+
+def test_operator_cannot_file_a_move_of_a_family_living_in_another_village(
+    resident, other_desa
+) -> None:
+    destination_operator = UserFactory(role=Role.OPERATOR_DESA, jurisdiction_desa=other_desa)
+    proposal = _move_proposal(destination_operator, resident, other_desa)
+    with pytest.raises(NotAuthorised):
+        services.submission_file(
+            actor=destination_operator,
+            proposal=proposal,
+            channel=Channel.ASSISTED,
+            consent_given=True,
+        )
+    assert not Submission.objects.exists()
