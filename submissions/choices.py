@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     NON_PERMANENT = "non_permanent", _("Registration as a non-permanent resident")
     REPORT = "report", _("Report about missing or wrong data")
     INSTITUTION_UPDATE = "institution", _("Update from a partner institution")
+    SKTS = "skts", _("Temporary residence letter (SKTS)")
 
 
 class Status(models.TextChoices):
@@ -39,6 +40,7 @@ class Channel(models.TextChoices):
     ASSISTED = "assisted", _("Assisted by a village operator")
     INSTITUTION_CSV = "institution_csv", _("Institution file upload")
     API = "api", _("Institution API")
+    INSTITUTION_PORTAL = "institution_web", _("Institution admin on the portal")
 
 
 # Tiers in the order they act: a route lists a subset of these, in this order.

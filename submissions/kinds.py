@@ -80,6 +80,9 @@ FIELD_LABELS: Mapping[str, Any] = {
     "health_insurance": _("Health insurance"),
     "marriage_record_number": _("Marriage or divorce record number"),
     "marriage_record_date": _("Marriage or divorce record date"),
+    "skts_valid_until": _("Letter valid until"),
+    "skts_host_name": _("Host or guarantor"),
+    "skts_host_nik": _("NIK of the host or guarantor"),
 }
 
 _CHOICES: Mapping[str, type[models.Choices]] = {
@@ -169,6 +172,8 @@ INSTITUTION = (
     "health_insurance",
     "disability",
 )
+# A temporary residence letter request (skts): what the letter will carry beyond the registry.
+SKTS = ("skts_valid_until", "skts_host_name", "skts_host_nik")
 
 # How the person concerned is chosen before the proposal form opens.
 SUBJECT_MEMBER = "member"  # a member of the filer's family (or, assisted, a resident by NIK)
@@ -263,6 +268,15 @@ SPECS: Mapping[Kind, KindSpec] = {
             SUBJECT_MEMBER,
             assisted=False,
             basis_per_element=True,
+            permanent_only=False,
+            institution_only=True,
+        ),
+        KindSpec(
+            Kind.SKTS,
+            SKTS,
+            _("A temporary residence letter, requested on the SKTS pages."),
+            SUBJECT_MEMBER,
+            assisted=False,
             permanent_only=False,
             institution_only=True,
         ),

@@ -18,6 +18,8 @@ DEFAULT_ROUTES: dict[Kind, tuple[Tier, ...]] = {
     Kind.REPORT: (Tier.DESA, Tier.DUKCAPIL),
     # An agency's record (e.g. a marriage certificate) is checked by Dukcapil alone.
     Kind.INSTITUTION_UPDATE: (Tier.DUKCAPIL,),
+    # A temporary residence letter (skts): the village confirms the stay, Dukcapil issues.
+    Kind.SKTS: (Tier.DESA, Tier.DUKCAPIL),
 }
 
 

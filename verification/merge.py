@@ -418,6 +418,14 @@ def _merge_report(
     return None
 
 
+def _merge_skts(
+    submission: Submission, officer: User, after: dict[str, str], data: MergeInput
+) -> None:
+    # A letter request writes nothing to the registry: the letter is issued by the skts app
+    # on the submission_approved signal (verification.signals).
+    return None
+
+
 def _registry_of(resident: AnyResident) -> str:
     return Registry.PERMANENT if isinstance(resident, PermanentResident) else Registry.NON_PERMANENT
 
@@ -453,4 +461,5 @@ _MERGERS = {
     Kind.NON_PERMANENT: _merge_non_permanent,
     Kind.REPORT: _merge_report,
     Kind.INSTITUTION_UPDATE: _merge_biodata,
+    Kind.SKTS: _merge_skts,
 }

@@ -19,6 +19,7 @@ from submissions.exceptions import ConcurrentDecision, InvalidTransition
 from submissions.models import Submission
 from submissions.services import submission_transition
 from verification import merge as merging
+from verification import signals
 from verification.choices import Outcome
 from verification.exceptions import (
     AlreadyClaimed,
@@ -187,6 +188,11 @@ def submission_decide(
                 officer=officer,
                 confirmed=confirmed_fields,
                 data=merge_input or merging.MergeInput(),
+            )
+            # In this transaction, so what receivers write (an skts letter and its number from
+            # a gap-free sequence) commits or rolls back with the approval itself.
+            signals.submission_approved.send(
+                sender=Submission, submission=submission, officer=officer
             )
     elif outcome == Outcome.REJECT:
         if reason_code not in RejectReason.values:

@@ -223,6 +223,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     # New registry changes to institutions' webhook subscriptions (stakeholders/webhooks.py).
     "dispatch-webhooks": {"task": "stakeholders.tasks.dispatch_webhooks", "schedule": 30.0},
+    # SKTS letters: expiry reminders 30 days ahead, and letters of closed records end (skts).
+    "skts-letters": {"task": "skts.tasks.letters_housekeeping", "schedule": 3600.0},
 }
 
 CACHES = {
@@ -253,6 +255,18 @@ REST_FRAMEWORK = {
 }
 # Institution API: requests per API key (DRF rate syntax), see stakeholders/api.
 API_KEY_RATE = env("API_KEY_RATE", default="600/min")
+# SKTS letters (skts/): number format, validity, issuing official, public address of the QR
+# verification page, and how many verification page views one IP address may make a minute.
+SKTS_NUMBER_FORMAT = env("SKTS_NUMBER_FORMAT", default="474.4/{seq:05d}/SKTS/{year}")
+SKTS_VALIDITY_DAYS = env.int("SKTS_VALIDITY_DAYS", default=365)
+SKTS_REMINDER_DAYS = env.int("SKTS_REMINDER_DAYS", default=30)
+SKTS_OFFICIAL_NAME = env("SKTS_OFFICIAL_NAME", default="Drs. CONTOH PEJABAT, M.Si.")
+SKTS_OFFICIAL_POSITION = env(
+    "SKTS_OFFICIAL_POSITION",
+    default="Kepala Dinas Kependudukan dan Pencatatan Sipil Kabupaten Purworejo",
+)
+SKTS_PUBLIC_BASE_URL = env("SKTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+SKTS_VERIFY_RATE_PER_MINUTE = env.int("SKTS_VERIFY_RATE_PER_MINUTE", default=30)
 # Institution batches: how many worker processes apply one confirmed file side by side.
 IMPORT_APPLY_WORKERS = env.int("IMPORT_APPLY_WORKERS", default=2)
 SPECTACULAR_SETTINGS = {
