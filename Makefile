@@ -41,7 +41,7 @@ TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/
 	submissions/routing.py verification/services.py verification/selectors.py verification/merge.py \
 	verification/statements.py verification/sla.py stakeholders/services.py stakeholders/selectors.py \
 	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
-	stakeholders/exports.py
+	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py
 
 lint: install
 	$(VENV)/bin/ruff check .

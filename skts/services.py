@@ -50,8 +50,8 @@ def _one_year_after(day: datetime.date) -> datetime.date:
 def validity_for(
     *, start_date: datetime.date, expected_end_date: datetime.date, today: datetime.date
 ) -> tuple[datetime.date, datetime.date]:
-    """A letter runs from today (or the start of a stay not yet begun) for SKTS_VALIDITY_DAYS,
-    never past the record's expected end and never more than a year ahead."""
+    """For a current stay (start <= today <= end): a letter runs from today for
+    SKTS_VALIDITY_DAYS, never past the record's expected end and never more than a year."""
     valid_from = max(today, start_date)
     valid_until = min(
         valid_from + datetime.timedelta(days=settings.SKTS_VALIDITY_DAYS),
@@ -72,6 +72,7 @@ def _require_current(resident: NonPermanentResident, *, today: datetime.date) ->
         resident.closed_at is not None
         or resident.life_status != LifeStatus.ALIVE
         or resident.expected_end_date < today
+        or resident.start_date > today
     ):
         raise NoCurrentStay()
 
@@ -253,7 +254,7 @@ def letter_store_pdf(*, letter: Letter, pdf: bytes) -> bool:
     the first and removes its own file. True if this call stored it."""
     digest = hashlib.sha256(pdf).hexdigest()
     letter.sha256 = digest
-    storage = Letter._meta.get_field("file").storage  # type: ignore[attr-defined]
+    storage = Letter._meta.get_field("file").storage
     name = storage.save(f"skts/{letter.year}/{letter.pk}-{digest[:16]}.pdf", ContentFile(pdf))
     stored = Letter.objects.filter(pk=letter.pk, sha256="").update(
         sha256=digest, file=name, rendered_at=timezone.now()
