@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from skts import policy, selectors, services
@@ -98,9 +99,15 @@ def institution_letters(request: HttpRequest) -> HttpResponse:
         except SubmissionError as exc:
             form.add_error(None, str(exc.message))
         else:
+            count = len(result.created)
             messages.success(
                 request,
-                _("%(count)d request(s) sent for verification.") % {"count": len(result.created)},
+                ngettext(
+                    "%(count)d request sent for verification.",
+                    "%(count)d requests sent for verification.",
+                    count,
+                )
+                % {"count": count},
             )
             for resident, reason in result.refused:
                 messages.warning(request, f"{resident.full_name}: {reason}")
