@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from citizens import crypto
-from citizens.choices import LifeStatus, Registry
+from citizens import services as registry_services
+from citizens.choices import AccessPurpose, LifeStatus, Registry
 from citizens.models import NonPermanentResident, User
 from citizens.nik import validate_nik
 from skts import policy, selectors
@@ -263,6 +264,24 @@ def letter_store_pdf(*, letter: Letter, pdf: bytes) -> bool:
         storage.delete(name)
         return False
     return True
+
+
+def letters_download_record(*, user: User, letters: Sequence[Letter]) -> int:
+    """An institution admin's download reads the holders' full data (NIK, addresses): one
+    access-log row per letter, which each holder sees on their own page. The holder's own
+    downloads are not logged. Returns the rows written."""
+    holder = selectors.linked_non_permanent(user)
+    others = [letter for letter in letters if holder is None or letter.resident_id != holder.pk]
+    if not others:
+        return 0
+    institution = selectors.institution_of(user)
+    return registry_services.access_log_record_many(
+        registry=Registry.NON_PERMANENT,
+        record_ids=[letter.resident_id for letter in others],
+        purpose=AccessPurpose.INSTITUTION_READ,
+        actor_label=institution.name if institution is not None else "",
+        reason="SKTS " + ", ".join(letter.number for letter in others)[:280],
+    )
 
 
 @transaction.atomic

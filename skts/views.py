@@ -133,6 +133,7 @@ def institution_download(request: HttpRequest) -> HttpResponse:
     letters = selectors.letters_get_for_download(user=request.user, letter_ids=ids)  # type: ignore[arg-type]
     if not letters:
         raise Http404
+    services.letters_download_record(user=request.user, letters=letters)  # type: ignore[arg-type]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for letter in letters:
@@ -148,6 +149,7 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
     letter = selectors.letter_get_for_download(user=request.user, letter_id=pk)  # type: ignore[arg-type]
     if letter is None:
         raise Http404
+    services.letters_download_record(user=request.user, letters=[letter])  # type: ignore[arg-type]
     return FileResponse(
         letter.file.open("rb"),
         as_attachment=True,

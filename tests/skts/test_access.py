@@ -205,3 +205,29 @@ def test_skts_kind_is_hidden_when_citizens_pick_a_submission_kind() -> None:
     assert kinds.spec_get(Kind.SKTS) is None
     assert Kind.SKTS not in [spec.kind for spec in kinds.specs_for(assisted=False)]
     assert Kind.SKTS not in [spec.kind for spec in kinds.specs_for(assisted=True)]
+
+
+def test_institution_download_is_logged_for_the_holder_when_the_admin_downloads(
+    client, institution_letter, university_admin, university
+) -> None:
+    from citizens.choices import AccessPurpose
+    from citizens.models import AccessLog
+
+    client.force_login(university_admin)
+    client.get(reverse("skts:download", args=[institution_letter.pk]))
+    client.post(reverse("skts:institution_download"), {"letters": [institution_letter.pk]})
+    rows = AccessLog.objects.filter(record_id=institution_letter.resident_id)
+    assert [(r.purpose, r.actor_label) for r in rows] == [
+        (AccessPurpose.INSTITUTION_READ, university.name)
+    ] * 2
+    assert institution_letter.number in rows[0].reason
+
+
+def test_holder_download_is_not_logged_when_the_holder_downloads(
+    client, holder_account, letter
+) -> None:
+    from citizens.models import AccessLog
+
+    client.force_login(holder_account[0])
+    assert client.get(reverse("skts:download", args=[letter.pk])).status_code == 200
+    assert not AccessLog.objects.filter(record_id=letter.resident_id).exists()

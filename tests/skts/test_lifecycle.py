@@ -243,3 +243,14 @@ def test_reminder_reaches_the_institution_admins_when_the_institution_asked(
     due = letter.valid_until - datetime.timedelta(days=10)
     assert services.reminders_send(today=due) == 1
     assert mail.outbox[0].to == [university_admin.email]
+
+
+def test_beat_task_ends_and_reminds_when_it_runs(holder_account, approve, desa) -> None:
+    from skts.tasks import letters_housekeeping
+
+    user, resident = holder_account
+    letter = approve(_request(user, resident).submission)
+    resident_close(resident=resident, status=LifeStatus.MOVED_AWAY, source=ChangeSource.OFFICER)
+    assert letters_housekeeping.delay().get() == {"ended": 1, "reminded": 0}
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.ENDED
