@@ -231,3 +231,12 @@ def test_holder_download_is_not_logged_when_the_holder_downloads(
     client.force_login(holder_account[0])
     assert client.get(reverse("skts:download", args=[letter.pk])).status_code == 200
     assert not AccessLog.objects.filter(record_id=letter.resident_id).exists()
+
+
+def test_skts_form_is_404_when_a_citizen_tries_it_by_url(client, holder_account) -> None:
+    client.force_login(holder_account[0])
+    assert client.get(reverse("submissions:new", args=[Kind.SKTS])).status_code == 404
+    assert (
+        reverse("submissions:new", args=[Kind.SKTS])
+        not in client.get(reverse("submissions:choose")).content.decode()
+    )
