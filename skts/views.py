@@ -6,10 +6,12 @@ import io
 import time
 import zipfile
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -253,8 +255,13 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """At most SKTS_VERIFY_RATE_PER_MINUTE views a minute from one address (cache counter)."""
-    address = request.META.get("REMOTE_ADDR", "")
+    """At most SKTS_VERIFY_RATE_PER_MINUTE views a minute from one address (cache counter).
+    The address is the one allauth's login rate limits use (behind TRUSTED_PROXY_COUNT
+    proxies, from X-Forwarded-For)."""
+    try:
+        address = get_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        address = ""
     key = f"skts-verify:{address}:{int(time.time() // 60)}"
     cache.add(key, 0, timeout=120)
     try:
