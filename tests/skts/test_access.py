@@ -240,3 +240,22 @@ def test_skts_form_is_404_when_a_citizen_tries_it_by_url(client, holder_account)
         reverse("submissions:new", args=[Kind.SKTS])
         not in client.get(reverse("submissions:choose")).content.decode()
     )
+
+
+def test_register_page_reads_in_a_fixed_number_of_queries_when_letters_pile_up(
+    client, verifier, desa, university, university_admin, approve, django_assert_max_num_queries
+) -> None:
+    residents = rostered(university, university_admin, desa, 12)
+    result = services.letter_requests_create_many(
+        actor=university_admin,
+        institution=university,
+        resident_ids=[r.pk for r in residents],
+        host_name="KEPALA ASRAMA",
+        host_nik=HOST_NIK,
+    )
+    for created in result.created:
+        approve(created.submission)
+    client.force_login(verifier)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("skts:register"))
+    assert page.content.decode().count("474.4/") == 12
