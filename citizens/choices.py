@@ -259,3 +259,4 @@ class AuditAction(models.TextChoices):
     REJECT = "reject", _("Rejected")
     RETURN = "return", _("Returned for revision")
     MERGE = "merge", _("Merged into the registry")
+    LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")

@@ -19,7 +19,7 @@ from django.utils.translation import override
 
 from citizens import crypto
 from citizens import services as registry_services
-from citizens.choices import AccessPurpose, LifeStatus, Registry
+from citizens.choices import AccessPurpose, AuditAction, LifeStatus, Registry
 from citizens.models import NonPermanentResident, User
 from citizens.nik import validate_nik
 from skts import policy, selectors
@@ -285,8 +285,10 @@ def letters_download_record(*, user: User, letters: Sequence[Letter]) -> int:
 
 
 @transaction.atomic
+@transaction.atomic
 def letter_revoke(*, letter: Letter, actor: User, reason: str) -> Letter:
-    """Dukcapil revokes a letter in force, with a reason; the verification page says so."""
+    """Dukcapil revokes a letter in force, with a reason; the verification page says so and
+    the audit trail records who did it."""
     reason = reason.strip()
     if not policy.can_manage_letters(actor):
         raise NotYourResident()
@@ -301,6 +303,14 @@ def letter_revoke(*, letter: Letter, actor: User, reason: str) -> Letter:
     if updated != 1:
         raise CannotRevoke()
     letter.refresh_from_db()
+    registry_services.audit_record(
+        actor=actor,
+        action=AuditAction.LETTER_REVOKE,
+        registry=Registry.NON_PERMANENT,
+        record_id=letter.resident_id,
+        reference=letter.number,
+        detail=reason[:300],
+    )
     return letter
 
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from citizens.choices import ChangeSource, LifeStatus
+from citizens.choices import AuditAction, ChangeSource, LifeStatus
+from citizens.models import AuditEntry
 from citizens.services import resident_close
 from skts import services
 from skts.choices import LetterState, LetterStatus
@@ -126,8 +127,16 @@ def test_revocation_shows_on_the_verification_page_when_dukcapil_revokes(
     )
     page = _page(client, letter)
     assert "Dukcapil revoked" in page or "mencabut" in page
+    audit = AuditEntry.objects.get(action=AuditAction.LETTER_REVOKE)
+    assert (audit.actor, audit.record_id, audit.reference, audit.detail) == (
+        head,
+        resident.pk,
+        letter.number,
+        "Data penjamin palsu",
+    )
     with pytest.raises(CannotRevoke):
         services.letter_revoke(letter=letter, actor=head, reason="lagi")
+    assert AuditEntry.objects.filter(action=AuditAction.LETTER_REVOKE).count() == 1
 
 
 def test_revoke_is_refused_when_the_actor_is_not_dukcapil(
