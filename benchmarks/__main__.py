@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -23,31 +24,42 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    selected = {name: fn for name, fn in registry.all_benchmarks().items() if args.only in name}
+    known = registry.all_benchmarks()
+    selected = {name: fn for name, fn in known.items() if args.only in name}
     if not selected:
-        print(f"no benchmark matches '{args.only}'; known: {', '.join(registry.all_benchmarks())}")
+        print(f"no benchmark matches '{args.only}'; known: {', '.join(known)}")
         return 1
-    lines: list[str] = []
+    results: dict[str, list[str]] = {}
     for name, bench in selected.items():
         print(f"== {name}", flush=True)
+        results[name] = []
         for line in bench():
             print(line, flush=True)
-            lines.append(line)
-    _write_report(lines, args.only)
+            results[name].append(line)
+    _write_report(results, order=list(known))
     return 0
 
 
-def _write_report(lines: list[str], only: str) -> None:
+BLOCK = re.compile(r"<!-- bench:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /bench -->\n", re.S)
+
+
+def _write_report(results: dict[str, list[str]], *, order: list[str]) -> None:
+    """Each benchmark keeps its latest run in its own block; a run rewrites only the blocks
+    of the benchmarks it ran, and the notes below the marker are kept."""
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    notes = REPORT.read_text().split("<!-- notes -->", 1)[1] if REPORT.exists() else "\n"
+    text = REPORT.read_text() if REPORT.exists() else "<!-- notes -->\n"
+    head, notes = text.split("<!-- notes -->", 1)
+    blocks = {match["name"]: match["body"] for match in BLOCK.finditer(head)}
+    for name, lines in results.items():
+        blocks[name] = f"`{name}`, {when} on {machine}:\n\n```\n" + "\n".join(lines) + "\n```\n"
+    ordered = [name for name in order if name in blocks] + sorted(set(blocks) - set(order))
     REPORT.write_text(
         "# Benchmarks\n\n"
-        f"Latest run: {when} on {machine}"
-        + (f" (`make bench ONLY={only}`)" if only else " (`make bench`)")
-        + ".\n\n```\n"
-        + "\n".join(lines)
-        + "\n```\n\n<!-- notes -->"
+        "The latest run of each benchmark (`make bench` runs them all, `make bench ONLY=<word>`"
+        " those whose name contains the word, and rewrites only their blocks).\n\n"
+        + "".join(f"<!-- bench:{name} -->\n{blocks[name]}<!-- /bench -->\n" for name in ordered)
+        + "\n<!-- notes -->"
         + notes
     )
 
