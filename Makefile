@@ -30,6 +30,7 @@ run: messages
 	$(PY) manage.py seed_demo --residents $(RESIDENTS) --seed 1
 	$(PY) manage.py seed_demo_reviews
 	$(PY) manage.py seed_demo_institutions
+	$(PY) manage.py stats_refresh
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: messages
@@ -41,7 +42,8 @@ TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/
 	submissions/routing.py verification/services.py verification/selectors.py verification/merge.py \
 	verification/statements.py verification/sla.py stakeholders/services.py stakeholders/selectors.py \
 	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
-	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py
+	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py \
+	citizens/statistics.py
 
 lint: install
 	$(VENV)/bin/ruff check .

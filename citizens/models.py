@@ -486,3 +486,24 @@ class LinkAttempt(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"attempt #{self.pk}"
+
+
+class StatCell(models.Model):
+    """One published count: residents of a village by one dimension (age group and sex,
+    religion, education, ...), refreshed from the registry by `citizens.statistics`. The
+    statistics pages read these few thousand rows instead of scanning 770,000 residents."""
+
+    desa = models.ForeignKey(Desa, on_delete=models.CASCADE, related_name="+")
+    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=200)
+    count = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("statistics cell")
+        verbose_name_plural = _("statistics cells")
+        indexes = [models.Index(fields=["dimension", "desa"], name="stat_dimension_desa")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}:{self.key}@{self.desa_id}"

@@ -117,3 +117,30 @@ def can_view_exchanges(user: AnyUser) -> bool:
 def is_institution_admin(user: AnyUser) -> TypeGuard[User]:
     """An institution admin account; which institution it acts for is the membership's."""
     return isinstance(user, User) and user.is_active and user.role == Role.INSTITUTION_ADMIN
+
+
+def can_view_statistics(user: AnyUser) -> bool:
+    """Officers (within their jurisdiction) and data analysts (the whole regency)."""
+    return (is_officer(user) and user.role in REVIEW_TIERS) or (
+        user.is_authenticated and getattr(user, "role", None) == Role.ANALYST
+    )
+
+
+def statistics_suppressed(user: AnyUser) -> bool:
+    """Analysts see small counts suppressed; officers see their area's figures in full
+    (downloads are suppressed for everyone)."""
+    return not (is_officer(user) and user.role in REVIEW_TIERS)
+
+
+def statistics_area(user: AnyUser, *, field: str = "desa") -> Q:
+    """The villages whose statistics the user may read: the regency for analysts, else the
+    officer's jurisdiction."""
+    if user.is_authenticated and getattr(user, "role", None) == Role.ANALYST:
+        return Q()
+    return desa_filter(user, field=field)
+
+
+def statistics_covers(user: AnyUser, desa: Desa) -> bool:
+    if user.is_authenticated and getattr(user, "role", None) == Role.ANALYST:
+        return True
+    return covers_desa(user, desa)

@@ -7,3 +7,11 @@ def rotate_encryption_keys() -> dict[str, int]:
     from citizens.services import encryption_keys_rotate
 
     return encryption_keys_rotate()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def refresh_statistics() -> int:
+    """Recount the published statistics (Celery beat); a rerun only counts again."""
+    from citizens.statistics import statistics_refresh
+
+    return statistics_refresh()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("akun/", include("allauth.urls")),
     path("petugas/", citizen_views.officer_home, name="officer_home"),
     path("petugas/penduduk/", include("citizens.urls")),
+    path("petugas/statistik/", include("citizens.stats_urls")),
     path("petugas/", include("verification.urls")),
     path("", include("citizens.link_urls")),
     path("saya/", include("submissions.urls_mydata")),

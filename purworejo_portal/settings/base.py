@@ -225,6 +225,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-webhooks": {"task": "stakeholders.tasks.dispatch_webhooks", "schedule": 30.0},
     # SKTS letters: expiry reminders 30 days ahead, and letters of closed records end (skts).
     "skts-letters": {"task": "skts.tasks.letters_housekeeping", "schedule": 3600.0},
+    # The statistics pages' counts, recounted from the registry (citizens/statistics.py).
+    "refresh-statistics": {"task": "citizens.tasks.refresh_statistics", "schedule": 3600.0},
 }
 
 CACHES = {
@@ -267,6 +269,8 @@ SKTS_OFFICIAL_POSITION = env(
 )
 SKTS_PUBLIC_BASE_URL = env("SKTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 SKTS_VERIFY_RATE_PER_MINUTE = env.int("SKTS_VERIFY_RATE_PER_MINUTE", default=30)
+# Statistics: published counts under this are suppressed for analysts and in downloads.
+STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
 # Institution batches: how many worker processes apply one confirmed file side by side.
 IMPORT_APPLY_WORKERS = env.int("IMPORT_APPLY_WORKERS", default=2)
 SPECTACULAR_SETTINGS = {

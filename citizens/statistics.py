@@ -1,0 +1,387 @@
+"""Population statistics: counts per village refreshed from the registry into `StatCell`
+(aggregate queries only), read per page within the reader's jurisdiction, with small-number
+suppression for analysts and for every download.
+
+Refreshing scans the registry once per dimension (seconds for 770,000 residents); the pages
+then sum a few hundred cells, so they stay fast at any filter.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from stdnum import numdb
+
+from citizens import choices, policy
+from citizens.models import NonPermanentResident, PermanentResident, StatCell, User
+
+AGE_STEP = 5
+AGE_TOP = 75  # the last group is "75 and over"
+AGE_GROUPS = tuple(range(0, AGE_TOP + 1, AGE_STEP))
+
+# Dimensions read from a field of both registries: dimension -> (field, code list).
+_CODED: Mapping[str, tuple[str, type[Any]]] = {
+    "religion": ("religion", choices.Religion),
+    "education": ("education", choices.Education),
+    "occupation": ("occupation", choices.Occupation),
+    "marital": ("marital_status", choices.MaritalStatus),
+}
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_group(as_of: datetime.date) -> Case:
+    """The five-year age group on `as_of`, computed in SQL from the birth date."""
+    return Case(
+        *(
+            When(birth_date__gt=_years_before(as_of, start + AGE_STEP), then=Value(start))
+            for start in AGE_GROUPS[:-1]
+        ),
+        default=Value(AGE_TOP),
+        output_field=IntegerField(),
+    )
+
+
+def _living_permanent() -> QuerySet[PermanentResident]:
+    return PermanentResident.objects.filter(
+        life_status=choices.LifeStatus.ALIVE, closed_at__isnull=True
+    )
+
+
+def _current_non_permanent(as_of: datetime.date) -> QuerySet[NonPermanentResident]:
+    return NonPermanentResident.objects.filter(
+        life_status=choices.LifeStatus.ALIVE,
+        closed_at__isnull=True,
+        start_date__lte=as_of,
+        expected_end_date__gte=as_of,
+    )
+
+
+@transaction.atomic
+def statistics_refresh(*, as_of: datetime.date | None = None) -> int:
+    """Recount every published cell from the registry: living permanent residents and
+    non-permanent residents whose stay is current, per village. Returns the cells written."""
+    as_of = as_of or timezone.localdate()
+    now = timezone.now()
+    cells: list[StatCell] = []
+
+    def add(registry: str, dimension: str, rows: Iterable[Mapping[str, Any]], desa: str) -> None:
+        for row in rows:
+            cells.append(
+                StatCell(
+                    desa_id=row[desa],
+                    registry=registry,
+                    dimension=dimension,
+                    key=str(row["key"] if row["key"] is not None else ""),
+                    count=row["n"],
+                    computed_at=now,
+                )
+            )
+
+    registries: tuple[tuple[str, QuerySet[Any], str], ...] = (
+        (choices.Registry.PERMANENT, _living_permanent(), "family__desa"),
+        (choices.Registry.NON_PERMANENT, _current_non_permanent(as_of), "domicile_desa"),
+    )
+    for registry, residents, desa in registries:
+        ages = (
+            residents.annotate(age=_age_group(as_of))
+            .values(desa, "sex", "age")
+            .annotate(n=Count("id"))
+        )
+        for row in ages:
+            row["key"] = f"{row['sex']}:{row['age']}"
+        add(registry, "age_sex", ages, desa)
+        for dimension, (name, _codes) in _CODED.items():
+            add(
+                registry,
+                dimension,
+                residents.values(desa, key=F(name)).annotate(n=Count("id")),
+                desa,
+            )
+    current = _current_non_permanent(as_of)
+    non_permanent = choices.Registry.NON_PERMANENT
+    add(
+        non_permanent,
+        "purpose",
+        current.values("domicile_desa", key=F("purpose")).annotate(n=Count("id")),
+        "domicile_desa",
+    )
+    add(
+        non_permanent,
+        "origin",
+        current.annotate(key=Substr("origin_region_code", 1, 2))
+        .values("domicile_desa", "key")
+        .annotate(n=Count("id")),
+        "domicile_desa",
+    )
+    add(
+        non_permanent,
+        "host",
+        current.values("domicile_desa", key=F("host_institution")).annotate(n=Count("id")),
+        "domicile_desa",
+    )
+    for row in (
+        _living_permanent()
+        .values("family__desa")
+        .annotate(families=Count("family", distinct=True), members=Count("id"))
+    ):
+        for key in ("families", "members"):
+            add(
+                choices.Registry.PERMANENT,
+                "family",
+                [{"family__desa": row["family__desa"], "key": key, "n": row[key]}],
+                "family__desa",
+            )
+    StatCell.objects.all().delete()
+    StatCell.objects.bulk_create(cells, batch_size=2000)
+    return len(cells)
+
+
+# Reading.
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    values: tuple[int | None, ...]  # None: suppressed (fewer than the threshold)
+    shares: tuple[float, ...] = ()  # each value as a percentage of the table's largest
+
+    @property
+    def share(self) -> float:
+        return self.shares[0] if self.shares else 0.0
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: Promise | str
+    columns: tuple[Promise | str, ...]
+    rows: tuple[Row, ...]
+    chart: str = "bars"  # "bars" or "pyramid"
+    note: Promise | str = ""
+
+
+@dataclass
+class Scope:
+    """Which villages a page counts: the reader's jurisdiction, narrowed by the filter."""
+
+    desa_q: Q
+    label: str = ""
+    suppress: bool = False
+    threshold: int = field(default_factory=lambda: settings.STATS_SUPPRESSION_THRESHOLD)
+
+
+def scope_for(user: User, *, kecamatan_id: int | None, desa_id: int | None) -> Scope:
+    """The reader's jurisdiction narrowed to a kecamatan or desa; analysts see suppressed
+    figures. A filter outside the jurisdiction (or unknown) raises LookupError."""
+    from citizens.models import Desa, Kecamatan
+
+    q = policy.statistics_area(user, field="desa")
+    label = ""
+    if desa_id is not None:
+        desa = Desa.objects.select_related("kecamatan").filter(pk=desa_id).first()
+        if desa is None or not policy.statistics_covers(user, desa):
+            raise LookupError(desa_id)
+        q &= Q(desa_id=desa.pk)
+        label = f"{desa.name}, {desa.kecamatan.name}"
+    elif kecamatan_id is not None:
+        kecamatan = Kecamatan.objects.filter(pk=kecamatan_id).first()
+        if kecamatan is None or not any(
+            policy.statistics_covers(user, desa) for desa in kecamatan.villages.all()
+        ):
+            raise LookupError(kecamatan_id)
+        q &= Q(desa__kecamatan_id=kecamatan.pk)
+        label = str(kecamatan.name)
+    return Scope(desa_q=q, label=label, suppress=policy.statistics_suppressed(user))
+
+
+def filter_choices(user: User) -> tuple[list[Any], list[Any]]:
+    """The kecamatan and villages the user may pick (within their statistics area)."""
+    from citizens.models import Desa, Kecamatan
+
+    villages = [
+        desa
+        for desa in Desa.objects.select_related("kecamatan").order_by("kecamatan__name", "name")
+        if policy.statistics_covers(user, desa)
+    ]
+    kecamatan_ids = {desa.kecamatan_id for desa in villages}
+    return list(Kecamatan.objects.filter(pk__in=kecamatan_ids).order_by("name")), villages
+
+
+def _sums(scope: Scope, dimension: str, registry: str | None = None) -> dict[str, int]:
+    cells = StatCell.objects.filter(scope.desa_q, dimension=dimension)
+    if registry is not None:
+        cells = cells.filter(registry=registry)
+    return {row["key"]: row["n"] for row in cells.values("key").annotate(n=Sum("count"))}
+
+
+def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int | None:
+    """A count as published: None when it is under the threshold and must be suppressed."""
+    hide = scope.suppress if suppress is None else suppress
+    return None if hide and 0 < value < scope.threshold else value
+
+
+def _rows(
+    pairs: Sequence[tuple[str, Sequence[int]]], scope: Scope, *, suppress: bool | None
+) -> tuple[Row, ...]:
+    largest = max((max(values) for _label, values in pairs if values), default=0) or 1
+    rows = []
+    for label, values in pairs:
+        shown = tuple(published(value, scope, suppress=suppress) for value in values)
+        rows.append(
+            Row(
+                label=label,
+                values=shown,
+                shares=tuple(
+                    0.0 if value is None else round(100 * value / largest, 1) for value in shown
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _coded(
+    scope: Scope, dimension: str, labels: Mapping[str, str], suppress: bool | None
+) -> tuple[Row, ...]:
+    sums = _sums(scope, dimension)
+    pairs = [(labels.get(key, key or "-"), [n]) for key, n in sums.items() if n]
+    pairs.sort(key=lambda pair: -pair[1][0])
+    return _rows(pairs, scope, suppress=suppress)
+
+
+def _choice_labels(codes: type[Any]) -> dict[str, str]:
+    return {str(value): str(label) for value, label in codes.choices}
+
+
+def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Table]:
+    """Age pyramid by sex, permanent against non-permanent, families and their size."""
+    ages = _sums(scope, "age_sex")
+    pyramid = []
+    for start in reversed(AGE_GROUPS):
+        label = f"{start}+" if start == AGE_TOP else f"{start}-{start + AGE_STEP - 1}"
+        pyramid.append(
+            (
+                label,
+                [
+                    ages.get(f"{choices.Sex.MALE}:{start}", 0),
+                    ages.get(f"{choices.Sex.FEMALE}:{start}", 0),
+                ],
+            )
+        )
+    by_registry: dict[str, int] = {
+        str(registry): sum(_sums(scope, "age_sex", registry).values())
+        for registry in (choices.Registry.PERMANENT, choices.Registry.NON_PERMANENT)
+    }
+    family = _sums(scope, "family")
+    families, members = family.get("families", 0), family.get("members", 0)
+    average = f"{members / families:.2f}" if families else "-"
+    return [
+        Table(
+            "pyramid",
+            _("Population by sex and age group"),
+            (_("Male"), _("Female")),
+            _rows(pyramid, scope, suppress=suppress),
+            chart="pyramid",
+        ),
+        Table(
+            "status",
+            _("Permanent and non-permanent residents"),
+            (_("Residents"),),
+            _rows(
+                [
+                    (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
+                    (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
+                ],
+                scope,
+                suppress=suppress,
+            ),
+        ),
+        Table(
+            "families",
+            _("Families (KK) and their members"),
+            (_("Count"),),
+            _rows(
+                [(str(_("Families")), [families]), (str(_("Members")), [members])],
+                scope,
+                suppress=suppress,
+            ),
+            note=_("Average family size: %(average)s") % {"average": average},
+        ),
+    ]
+
+
+def biodata_tables(scope: Scope, *, suppress: bool | None = None) -> list[Table]:
+    """Religion, education, occupation and marital status of all residents counted."""
+    titles = {
+        "religion": _("Religion"),
+        "education": _("Education"),
+        "occupation": _("Occupation"),
+        "marital": _("Marital status"),
+    }
+    return [
+        Table(
+            dimension,
+            titles[dimension],
+            (_("Residents"),),
+            _coded(scope, dimension, _choice_labels(codes), suppress),
+        )
+        for dimension, (_name, codes) in _CODED.items()
+    ]
+
+
+def _province_labels(codes: Iterable[str]) -> dict[str, str]:
+    labels = {}
+    database = numdb.get("id/loc")
+    for code in codes:
+        info = database.info(code)[0][1] if code else {}
+        labels[code] = f"{info.get('name_id', code)} ({code})" if info else code
+    return labels
+
+
+def non_permanent_tables(scope: Scope, *, suppress: bool | None = None) -> list[Table]:
+    """Non-permanent residents by purpose of stay, origin province and host institution."""
+    origins = _sums(scope, "origin")
+    return [
+        Table(
+            "purpose",
+            _("Non-permanent residents by purpose of stay"),
+            (_("Residents"),),
+            _coded(scope, "purpose", _choice_labels(choices.StayPurpose), suppress),
+        ),
+        Table(
+            "origin",
+            _("Non-permanent residents by province of origin"),
+            (_("Residents"),),
+            _coded(scope, "origin", _province_labels(origins), suppress),
+        ),
+        Table(
+            "host",
+            _("Non-permanent residents by host institution"),
+            (_("Residents"),),
+            _coded(scope, "host", {"": str(_("(none)"))}, suppress),
+        ),
+    ]
+
+
+PAGES: Mapping[str, tuple[Promise, Callable[..., list[Table]]]] = {
+    "population": (_("Population"), population_tables),
+    "biodata": (_("Religion, education, occupation"), biodata_tables),
+    "non_permanent": (_("Non-permanent residents"), non_permanent_tables),
+}
+
+
+def computed_at() -> datetime.datetime | None:
+    return StatCell.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
