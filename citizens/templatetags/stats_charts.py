@@ -9,9 +9,9 @@ from citizens.statistics import Row, Table
 
 register = template.Library()
 
-ROW = 16  # px per row
-LABEL = 110  # px for the row labels of a bar chart
-WIDTH = 420
+ROW = 18  # px per row
+LABEL = 160  # px for the row labels of a bar chart
+WIDTH = 440
 
 
 def _value(value: int | None, threshold: int) -> str:
@@ -29,14 +29,14 @@ def _bars(table: Table, threshold: int) -> SafeString:
     room = WIDTH - LABEL - 50
     rows = format_html_join(
         "",
-        '<g transform="translate(0 {})"><text x="{}" y="11" text-anchor="end" class="label">'
-        '{}</text><rect class="bar" x="{}" y="2" width="{}" height="11"></rect>'
-        '<text x="{}" y="11" class="value">{}</text></g>',
+        '<g transform="translate(0 {})"><text x="{}" y="13" text-anchor="end" class="label">'
+        '{}</text><rect class="bar" x="{}" y="3" width="{}" height="13"></rect>'
+        '<text x="{}" y="13" class="value">{}</text></g>',
         (
             (
                 index * ROW,
                 LABEL - 4,
-                row.label[:18],
+                row.label[:26],
                 LABEL,
                 round(room * row.share / 100, 1),
                 LABEL + round(room * row.share / 100, 1) + 4,
