@@ -40,7 +40,7 @@ test: messages
 TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/crypto.py \
 	citizens/nik.py submissions/services.py submissions/selectors.py submissions/transitions.py \
 	submissions/routing.py verification/services.py verification/selectors.py verification/merge.py \
-	verification/statements.py verification/sla.py stakeholders/services.py stakeholders/selectors.py \
+	verification/statements.py verification/sla.py verification/monitoring.py stakeholders/services.py stakeholders/selectors.py \
 	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
 	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py \
 	citizens/statistics.py

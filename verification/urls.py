@@ -15,5 +15,6 @@ urlpatterns = [
     path("verifikasi/<tracking:code>/putuskan/", views.decide, name="decide"),
     path("verifikasi/<tracking:code>/f106/", views.statement, name="statement"),
     path("dasbor/", views.dashboard, name="dashboard"),
+    path("pemantauan/", views.monitoring, name="monitoring"),
     path("audit/", views.audit, name="audit"),
 ]

@@ -32,6 +32,7 @@ from submissions.choices import Status, Tier
 from submissions.exceptions import SubmissionError
 from submissions.models import Submission
 from verification import merge, selectors, services
+from verification import monitoring as monitoring_selectors
 from verification.choices import Outcome
 from verification.forms import AuditSearchForm, DecisionForm, NikSearchForm, QueueFilterForm
 
@@ -270,6 +271,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     officer = _officer(request)
     return render(
         request, "verification/dashboard.html", {"dashboard": selectors.dashboard_for(officer)}
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def monitoring(request: HttpRequest) -> HttpResponse:
+    """Participation and service figures of the officer's area (last 90 days)."""
+    officer = _officer(request)
+    return render(
+        request,
+        "verification/monitoring.html",
+        {
+            "monitoring": monitoring_selectors.monitoring_for(officer),
+            "can_view_exchanges": policy.can_view_exchanges(officer),
+        },
     )
 
 
