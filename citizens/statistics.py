@@ -208,6 +208,25 @@ def scope_for(user: User, *, kecamatan_id: int | None, desa_id: int | None) -> S
     return Scope(desa_q=q, label=label, suppress=policy.statistics_suppressed(user))
 
 
+def scope_published(*, kecamatan_code: str = "", desa_code: str = "") -> Scope:
+    """The regency, a kecamatan or a village by code, always suppressed: what leaves the
+    portal (the institutions' statistics API). An unknown code raises LookupError."""
+    from citizens.models import Desa, Kecamatan
+
+    q, label = Q(), ""
+    if desa_code:
+        desa = Desa.objects.select_related("kecamatan").filter(code=desa_code).first()
+        if desa is None:
+            raise LookupError(desa_code)
+        q, label = Q(desa_id=desa.pk), f"{desa.name}, {desa.kecamatan.name}"
+    elif kecamatan_code:
+        kecamatan = Kecamatan.objects.filter(code=kecamatan_code).first()
+        if kecamatan is None:
+            raise LookupError(kecamatan_code)
+        q, label = Q(desa__kecamatan_id=kecamatan.pk), str(kecamatan.name)
+    return Scope(desa_q=q, label=label, suppress=True)
+
+
 def filter_choices(user: User) -> tuple[list[Any], list[Any]]:
     """The kecamatan and villages the user may pick (within their statistics area)."""
     from citizens.models import Desa, Kecamatan

@@ -11,6 +11,10 @@ from stakeholders.choices import InstitutionKind, WriteMode
 
 # A pseudo-element: the right to send a roster of non-permanent residents.
 ROSTER = "non_permanent_roster"
+# A pseudo-element: the right to read the published statistics (aggregates, suppressed).
+STATISTICS = "statistics"
+# Elements that are rights, not registry fields: never a column of an export or the feed.
+PSEUDO_ELEMENTS = frozenset({ROSTER, STATISTICS})
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ ELEMENTS: tuple[Element, ...] = (
     Element("health_insurance", "jaminan_kesehatan", _("Health insurance"), writable=True),
     Element("disability", "disabilitas", _("Disability"), writable=True),
     Element(ROSTER, "", _("Roster of non-permanent residents"), writable=True),
+    Element(STATISTICS, "", _("Statistics (aggregates, small counts hidden)"), writable=False),
 )
 BY_FIELD: Mapping[str, Element] = {element.field: element for element in ELEMENTS}
 BY_COLUMN: Mapping[str, Element] = {e.column: e for e in ELEMENTS if e.column}
@@ -96,12 +101,14 @@ _IDENTITY_READ |= {"birth_date": Authority(read=True), "sex": Authority(read=Tru
 DEFAULT_AUTHORITY: Mapping[InstitutionKind, Mapping[str, Authority]] = {
     InstitutionKind.EDUCATION_OFFICE: {
         **_IDENTITY_READ,
+        STATISTICS: Authority(read=True),
         "desa": Authority(read=True),
         "education": Authority(WriteMode.ADOPT, read=True),
         "school_enrolment": Authority(WriteMode.ADOPT, read=True),
     },
     InstitutionKind.RELIGIOUS_AFFAIRS_OFFICE: {
         **_IDENTITY_READ,
+        STATISTICS: Authority(read=True),
         "religion": Authority(read=True),
         "marital_status": Authority(WriteMode.REVIEW, read=True),
         "marriage_record_number": Authority(WriteMode.REVIEW, read=True),
@@ -109,6 +116,7 @@ DEFAULT_AUTHORITY: Mapping[InstitutionKind, Mapping[str, Authority]] = {
     },
     InstitutionKind.HEALTH_OFFICE: {
         **_IDENTITY_READ,
+        STATISTICS: Authority(read=True),
         "desa": Authority(read=True),
         "health_insurance": Authority(WriteMode.ADOPT, read=True),
         "disability": Authority(WriteMode.ADOPT, read=True),
@@ -123,9 +131,10 @@ DEFAULT_AUTHORITY: Mapping[InstitutionKind, Mapping[str, Authority]] = {
     },
     InstitutionKind.VILLAGE_GOVERNMENT: {
         **_IDENTITY_READ,
+        STATISTICS: Authority(read=True),
         "desa": Authority(read=True),
         "life_status": Authority(read=True),
     },
     # Statistics offices read aggregates only (the statistics API), no person's data.
-    InstitutionKind.STATISTICS_OFFICE: {},
+    InstitutionKind.STATISTICS_OFFICE: {STATISTICS: Authority(read=True)},
 }

@@ -41,8 +41,16 @@ def readable_fields(institution: Institution) -> list[str]:
     return [
         element.field
         for element in catalogue.ELEMENTS
-        if element.field != catalogue.ROSTER and authority.get(element.field, _NONE).read
+        if element.field not in catalogue.PSEUDO_ELEMENTS
+        and authority.get(element.field, _NONE).read
     ]
+
+
+def may_read_statistics(institution: Institution) -> bool:
+    """The statistics API: an agreement in force and the statistics read right."""
+    if not agreement_in_force(institution):
+        return False
+    return authority_for(institution).get(catalogue.STATISTICS, _NONE).read
 
 
 def write_mode(institution: Institution, field: str) -> WriteMode:

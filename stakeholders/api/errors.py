@@ -64,6 +64,16 @@ class NoReadAuthority(exceptions.PermissionDenied):
     default_detail = _("Your institution may not read any data element.")
 
 
+class NoStatisticsAuthority(exceptions.PermissionDenied):
+    default_code = "no_statistics_authority"
+    default_detail = _("Your institution may not read the statistics.")
+
+
+class UnknownArea(exceptions.NotFound):
+    default_code = "unknown_area"
+    default_detail = _("No kecamatan or village of Purworejo has this code.")
+
+
 class ResidentNotFound(exceptions.NotFound):
     default_code = "resident_not_found"
     default_detail = _("No resident with this NIK is within your institution's reach.")

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from stakeholders.api import views
+from stakeholders.api import stats, views
 
 app_name = "api"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("v1/exports/residents.xlsx", views.ExportXlsx.as_view(), name="export_xlsx"),
     path("v1/webhooks/", views.WebhookList.as_view(), name="webhooks"),
     path("v1/webhooks/<int:webhook_id>/", views.WebhookDetail.as_view(), name="webhook"),
+    path("v1/stats/<str:page>/", stats.Statistics.as_view(), name="statistics"),
 ]
