@@ -115,3 +115,36 @@ class ChangeStatement(models.Model):
 
     def __str__(self) -> str:
         return f"F-1.06 of merge {self.merge_id}"
+
+
+class ReportKind(models.TextChoices):
+    WEEKLY_HEAD = "weekly_head", _("Weekly summary for the head of Dukcapil")
+    MONTHLY_STATISTICS = "monthly_statistics", _("Monthly aggregates for the statistics office")
+
+
+def _report_path(instance: "Report", filename: str) -> str:
+    return f"reports/{instance.kind}/{instance.period_start:%Y-%m-%d}-{filename}"
+
+
+class Report(models.Model):
+    """A scheduled report (`verification.reports`): one per kind and period, its files kept
+    outside the static root and served through a permission-checked view."""
+
+    kind = models.CharField(max_length=24, choices=ReportKind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()  # exclusive
+    csv_file = models.FileField(upload_to=_report_path, max_length=200)
+    pdf_file = models.FileField(upload_to=_report_path, max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_to = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period_start"], name="report_once_per_period")
+        ]
+        ordering = ["-period_start", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start}"
