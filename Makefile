@@ -31,6 +31,7 @@ run: messages
 	$(PY) manage.py seed_demo_reviews
 	$(PY) manage.py seed_demo_institutions
 	$(PY) manage.py stats_refresh
+	$(PY) manage.py quality_check
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: messages
@@ -43,7 +44,7 @@ TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/
 	verification/statements.py verification/sla.py verification/monitoring.py stakeholders/services.py stakeholders/selectors.py \
 	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
 	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py \
-	citizens/statistics.py
+	citizens/statistics.py citizens/quality.py
 
 lint: install
 	$(VENV)/bin/ruff check .

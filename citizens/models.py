@@ -507,3 +507,23 @@ class StatCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension}:{self.key}@{self.desa_id}"
+
+
+class QualityFinding(models.Model):
+    """One data-quality finding of the last check (`citizens.quality`): which rule, which
+    record, where, and a short non-identifying detail. Replaced at every check."""
+
+    rule = models.CharField(max_length=24)
+    registry = models.CharField(max_length=16, choices=choices.Registry.choices)
+    record_id = models.BigIntegerField()
+    desa = models.ForeignKey(Desa, on_delete=models.CASCADE, related_name="+")
+    detail = models.CharField(max_length=200, blank=True)
+    found_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("data-quality finding")
+        verbose_name_plural = _("data-quality findings")
+        indexes = [models.Index(fields=["rule", "desa"], name="finding_rule_desa")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}:{self.registry}#{self.record_id}"

@@ -13,4 +13,5 @@ urlpatterns = [
         {"page": "non_permanent"},
         name="non_permanent",
     ),
+    path("kualitas-data/", stats_views.quality_page, name="quality"),
 ]

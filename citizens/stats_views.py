@@ -4,12 +4,13 @@ import csv
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from citizens import policy, statistics
+from citizens import policy, quality, statistics
 
 
 def _number(value: str | None) -> int | None:
@@ -78,3 +79,31 @@ def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
     if scope.label:
         writer.writerow([_cell(_("Area: %(area)s") % {"area": scope.label})])
     return response
+
+
+@login_required
+@require_GET
+def quality_page(request: HttpRequest) -> HttpResponse:
+    """Findings of the last data-quality check in the officer's area, one rule at a time."""
+    if not policy.is_officer(request.user):
+        raise PermissionDenied
+    rule = request.GET.get("aturan", "missing")
+    if rule not in quality.RULES:
+        raise Http404
+    findings = Paginator(quality.findings_for(request.user, rule=rule), 50)
+    return render(
+        request,
+        "citizens/quality.html",
+        {
+            "rules": [
+                (name, label, count)
+                for (name, label), count in zip(
+                    quality.RULES.items(), quality.counts_for(request.user).values(), strict=True
+                )
+            ],
+            "rule": rule,
+            "page": (page := findings.get_page(request.GET.get("page"))),
+            "rows": [(finding, quality.describe(finding)) for finding in page],
+            "checked_at": quality.checked_at(),
+        },
+    )

@@ -15,3 +15,11 @@ def refresh_statistics() -> int:
     from citizens.statistics import statistics_refresh
 
     return statistics_refresh()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def check_data_quality() -> dict[str, int]:
+    """Run the data-quality rules and replace the findings (Celery beat, nightly)."""
+    from citizens.quality import quality_refresh
+
+    return quality_refresh()

@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "skts-letters": {"task": "skts.tasks.letters_housekeeping", "schedule": 3600.0},
     # The statistics pages' counts, recounted from the registry (citizens/statistics.py).
     "refresh-statistics": {"task": "citizens.tasks.refresh_statistics", "schedule": 3600.0},
+    # The data-quality findings (citizens/quality.py), once a day.
+    "check-data-quality": {"task": "citizens.tasks.check_data_quality", "schedule": 86400.0},
 }
 
 CACHES = {
