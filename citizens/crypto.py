@@ -72,3 +72,10 @@ def nik_index(nik: str) -> str:
 
 def kk_index(kk_number: str) -> str:
     return blind_index(kk_number, purpose="kk")
+
+
+def name_index(full_name: str) -> str:
+    """Keyed index of the name's phonetic key: equal for names that sound alike."""
+    from citizens.names import phonetic_key
+
+    return blind_index(phonetic_key(full_name), purpose="name")

@@ -192,10 +192,12 @@ class _Generator:
         birth_place: str,
     ) -> PermanentResident:
         nik = self.nik(region, born, sex)
+        name = self.name(sex)
         return PermanentResident(
             nik=nik,
             nik_index=crypto.nik_index(nik),
-            full_name=self.name(sex),
+            full_name=name,
+            name_key=crypto.name_index(name),
             birth_place=birth_place,
             birth_date=born,
             sex=sex,
@@ -316,11 +318,13 @@ class _Generator:
         desa_id, _kec, _postal = self.rng.choice(self.villages)
         start = self.today - datetime.timedelta(days=self.rng.randint(10, 300))
         kk = self.kk(region)
+        name = self.name(sex)
         return NonPermanentResident(
             nik=nik,
             nik_index=crypto.nik_index(nik),
             kk_number=kk,
-            full_name=self.name(sex),
+            full_name=name,
+            name_key=crypto.name_index(name),
             birth_place="YOGYAKARTA",
             birth_date=born,
             sex=sex,

@@ -183,6 +183,9 @@ class Resident(models.Model):
     nik = EncryptedTextField(_("NIK"))
     nik_index = models.CharField(max_length=64, unique=True, editable=False)
     full_name = EncryptedTextField(_("full name"))
+    # Blind index of the name's phonetic key (citizens.names): possible duplicates are found
+    # by (birth_date, name_key) without decrypting names.
+    name_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     birth_place = models.CharField(_("place of birth"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
     sex = models.PositiveSmallIntegerField(_("sex"), choices=choices.Sex.choices)
@@ -252,6 +255,7 @@ class PermanentResident(Resident):
         verbose_name_plural = _("permanent residents")
         indexes = [
             models.Index(fields=["birth_date"], name="perm_birth_date"),
+            models.Index(fields=["birth_date", "name_key"], name="perm_birth_name"),
             models.Index(fields=["life_status", "sex"], name="perm_status_sex"),
         ]
 
@@ -284,6 +288,7 @@ class NonPermanentResident(Resident):
     class Meta:
         verbose_name = _("non-permanent resident")
         verbose_name_plural = _("non-permanent residents")
+        indexes = [models.Index(fields=["birth_date", "name_key"], name="nonperm_birth_name")]
         constraints = [
             models.CheckConstraint(
                 name="nonperm_period_ordered",

@@ -7,6 +7,7 @@ rule decrypts, and only the NIK (a NIK encodes birth date and sex, so nothing el
 """
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,9 +17,11 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rapidfuzz import fuzz
 
 from citizens import choices, policy
 from citizens.models import Family, NonPermanentResident, PermanentResident, QualityFinding, User
+from citizens.names import normalised
 from citizens.nik import parse_nik
 
 RULES = {
@@ -26,7 +29,11 @@ RULES = {
     "nik_mismatch": _("NIK disagrees with the recorded birth date or sex"),
     "stay_ended": _("Non-permanent stay past its end date, record still open"),
     "no_head": _("Family card without a living head of family"),
+    "duplicate": _("Possible duplicate person (same birth date, similar name, another NIK)"),
 }
+# Names this alike (rapidfuzz token-sort ratio, 0-100) are possible duplicates: MUHAMMAD
+# RIZKI and MUHAMAD RIZKY score 89.
+DUPLICATE_SCORE = 85
 _ALIVE = Q(life_status=choices.LifeStatus.ALIVE, closed_at__isnull=True)
 _CHUNK = 5000
 
@@ -116,13 +123,56 @@ def _no_head() -> Iterator[_Found]:
         )
 
 
+def _duplicates() -> Iterator[_Found]:
+    """Candidates share a birth date and the name index (one grouped query per registry,
+    nothing decrypted); only their names are decrypted and compared."""
+    sources = (
+        (choices.Registry.PERMANENT, PermanentResident, "family__desa"),
+        (choices.Registry.NON_PERMANENT, NonPermanentResident, "domicile_desa"),
+    )
+    keys: dict[tuple[datetime.date, str], int] = defaultdict(int)
+    for _registry, model, _desa in sources:
+        rows = (
+            model._default_manager.filter(_ALIVE)
+            .exclude(name_key="")
+            .values("birth_date", "name_key")
+            .annotate(n=Count("pk"))
+        )
+        for row in rows.iterator(chunk_size=_CHUNK):
+            keys[(row["birth_date"], row["name_key"])] += row["n"]
+    shared = [key for key, count in keys.items() if count > 1]
+    groups: dict[tuple[datetime.date, str], list[tuple[str, int, int, str]]] = defaultdict(list)
+    for start in range(0, len(shared), 500):
+        part = shared[start : start + 500]
+        wanted = Q()
+        for birth_date, name_key in part:
+            wanted |= Q(birth_date=birth_date, name_key=name_key)
+        for source, model, desa in sources:
+            candidates = model._default_manager.filter(_ALIVE).filter(wanted)
+            for pk, desa_id, birth_date, name_key, name in candidates.values_list(
+                "pk", desa, "birth_date", "name_key", "full_name"
+            ):
+                groups[(birth_date, name_key)].append((str(source), pk, desa_id, normalised(name)))
+    for members in groups.values():
+        for registry, pk, desa_id, name in members:
+            matches = [
+                f"{other_registry}:{other_pk}"
+                for other_registry, other_pk, _desa_id, other_name in members
+                if (other_registry, other_pk) != (registry, pk)
+                and fuzz.token_sort_ratio(name, other_name) >= DUPLICATE_SCORE
+            ]
+            if matches:
+                yield _Found("duplicate", registry, pk, desa_id, ",".join(matches)[:200])
+
+
 @transaction.atomic
 def quality_refresh(*, today: datetime.date | None = None) -> dict[str, int]:
     """Run every rule and replace the findings; returns the number found per rule."""
     today = today or timezone.localdate()
     now = timezone.now()
     found: list[QualityFinding] = []
-    for finding in (*_missing(), *_nik_mismatch(), *_stay_ended(today), *_no_head()):
+    rules = (*_missing(), *_nik_mismatch(), *_stay_ended(today), *_no_head(), *_duplicates())
+    for finding in rules:
         found.append(
             QualityFinding(
                 rule=finding.rule,
@@ -161,6 +211,8 @@ def describe(finding: QualityFinding) -> str:
             _("family #%(family)s, %(count)s living members, none the head")
             % {"family": family, "count": living}
         )
+    if finding.rule == "duplicate":
+        return str(_("like %(records)s") % {"records": finding.detail.replace(",", ", ")})
     return ", ".join(str(_DETAIL.get(code, code)) for code in finding.detail.split(",") if code)
 
 

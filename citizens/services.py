@@ -157,7 +157,13 @@ def _resident_create(
     nik = validate_nik(nik)
     index = crypto.nik_index(nik)
     _ensure_nik_free(index)
-    resident = model(nik=nik, nik_index=index, **data, **extra)
+    resident = model(
+        nik=nik,
+        nik_index=index,
+        name_key=crypto.name_index(str(data["full_name"])),
+        **data,
+        **extra,
+    )
     resident.full_clean(exclude=["nik_index"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -270,17 +276,23 @@ def record_update(
         exclude=["nik_index", "kk_index"], validate_unique=False, validate_constraints=False
     )
     now = timezone.now()
+    derived: dict[str, Any] = {}
+    if "full_name" in diff:
+        derived["name_key"] = crypto.name_index(str(diff["full_name"][1]))
     updated = (
         type(record)
         ._default_manager.filter(pk=record.pk, version=version)
         .update(
             **{name: new for name, (_old, new) in diff.items()},
+            **derived,
             version=F("version") + 1,
             updated_at=now,
         )
     )
     if updated != 1:
         raise ConcurrentChange()
+    for name, value in derived.items():
+        setattr(record, name, value)
     record.version = version + 1
     record.updated_at = now
     return RecordChange.objects.bulk_create(
@@ -335,7 +347,8 @@ def record_update_many(
     groups: dict[tuple[type[Resident], tuple[str, ...]], list[tuple[RecordUpdate, _Diff]]] = {}
     for update in updates:
         record = update.record
-        unknown = set(update.changes) - _allowed_fields(record)
+        # A name change also changes the name index: one record at a time, by record_update.
+        unknown = set(update.changes) - (_allowed_fields(record) - {"full_name"})
         if unknown:
             raise UnknownField(sorted(unknown))
         diff = {
