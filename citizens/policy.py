@@ -144,3 +144,8 @@ def statistics_covers(user: AnyUser, desa: Desa) -> bool:
     if user.is_authenticated and getattr(user, "role", None) == Role.ANALYST:
         return True
     return covers_desa(user, desa)
+
+
+def can_read_reports(user: AnyUser) -> bool:
+    """The scheduled reports (weekly summary, monthly aggregates) are the head's."""
+    return is_officer(user) and user.role == Role.HEAD

@@ -1,5 +1,7 @@
 """Review of submissions: who holds an item, every decision, and every merge into the registry."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -148,3 +150,7 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period_start}"
+
+    @property
+    def period_last_day(self) -> datetime.date:
+        return self.period_end - datetime.timedelta(days=1)

@@ -56,15 +56,15 @@ def _percentile(ordered: list[float], share: float) -> float:
 
 
 def monitoring_for(
-    officer: User, *, now: datetime.datetime | None = None, period_days: int = 90
+    officer: User | None, *, now: datetime.datetime | None = None, period_days: int = 90
 ) -> Monitoring:
     """Aggregates over the officer's jurisdiction for the last `period_days` days. Counts are
     aggregate queries; the percentiles read the decision durations of the period (one value
-    per decision)."""
+    per decision). Without an officer (the scheduled reports): the whole regency."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=period_days)
-    area = policy.desa_filter(officer)
-    submitted = Submission.objects.filter(area, submitted_at__gte=since)
+    area = policy.desa_filter(officer) if officer is not None else Q()
+    submitted = Submission.objects.filter(area, submitted_at__gte=since, submitted_at__lt=now)
     weeks = [
         WeekCount(
             timezone.localtime(row["week"]).date()
@@ -84,7 +84,9 @@ def monitoring_for(
         for row in submitted.values("channel").annotate(n=Count("pk")).order_by("channel")
     }
     decisions = Decision.objects.filter(
-        policy.desa_filter(officer, field="submission__desa"), decided_at__gte=since
+        policy.desa_filter(officer, field="submission__desa") if officer is not None else Q(),
+        decided_at__gte=since,
+        decided_at__lt=now,
     )
     counted = {
         row["outcome"]: row["n"] for row in decisions.values("outcome").annotate(n=Count("pk"))

@@ -3,7 +3,7 @@ from django.urls import path
 # Importing submissions.urls registers the `tracking` path converter, whatever the order in
 # which the root URLconf includes the apps.
 from submissions.urls import TrackingCodeConverter  # noqa: F401
-from verification import views
+from verification import report_views, views
 
 app_name = "verification"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("dasbor/", views.dashboard, name="dashboard"),
     path("pemantauan/", views.monitoring, name="monitoring"),
     path("audit/", views.audit, name="audit"),
+    path("laporan/", report_views.report_list, name="reports"),
+    path("laporan/<int:report_id>/<str:fmt>/", report_views.report_file, name="report_file"),
 ]

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -229,6 +230,16 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-statistics": {"task": "citizens.tasks.refresh_statistics", "schedule": 3600.0},
     # The data-quality findings (citizens/quality.py), once a day.
     "check-data-quality": {"task": "citizens.tasks.check_data_quality", "schedule": 86400.0},
+    # Scheduled reports (verification/reports.py): Monday 06:00 for the head of Dukcapil, the
+    # first of the month 06:30 for the statistics office. A repeated run keeps the first.
+    "weekly-head-report": {
+        "task": "verification.tasks.weekly_head_report",
+        "schedule": crontab(minute=0, hour=6, day_of_week=1),
+    },
+    "monthly-statistics-report": {
+        "task": "verification.tasks.monthly_statistics_report",
+        "schedule": crontab(minute=30, hour=6, day_of_month=1),
+    },
 }
 
 CACHES = {
@@ -273,6 +284,9 @@ SKTS_PUBLIC_BASE_URL = env("SKTS_PUBLIC_BASE_URL", default="http://127.0.0.1:800
 SKTS_VERIFY_RATE_PER_MINUTE = env.int("SKTS_VERIFY_RATE_PER_MINUTE", default=30)
 # Statistics: published counts under this are suppressed for analysts and in downloads.
 STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
+# Scheduled reports: addresses besides the heads' accounts (comma-separated).
+REPORTS_WEEKLY_RECIPIENTS = env.list("REPORTS_WEEKLY_RECIPIENTS", default=[])
+REPORTS_STATISTICS_RECIPIENTS = env.list("REPORTS_STATISTICS_RECIPIENTS", default=[])
 # Institution batches: how many worker processes apply one confirmed file side by side.
 IMPORT_APPLY_WORKERS = env.int("IMPORT_APPLY_WORKERS", default=2)
 SPECTACULAR_SETTINGS = {
