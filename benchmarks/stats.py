@@ -5,7 +5,8 @@ hourly beat task does). Then each page is requested in-process with the Django t
 under the production settings (cached templates, no query log), as the head of Dukcapil
 (the whole regency) and filtered to one kecamatan, and as a data analyst (suppressed
 figures): 5 warm-up requests, then 40 timed ones each. One `BENCH stats_<page>_p95_ms` line per
-page (the slowest of its variants), plus each variant's p95.
+page (the slowest of its variants), plus each variant's p95. The data-quality check runs once
+(timed) and its page (possible duplicates, the head's view) is measured the same way.
 """
 
 import json
@@ -73,7 +74,17 @@ def stats_measure(*, requests: int, warmup: int) -> None:
             worst[page] = max(worst.get(page, 0.0), p95)
             print(f"BENCH stats_{page}_{name}_p95_ms {p95:.1f} ms")
             print(f"BENCH stats_{page}_{name}_p50_ms {stats.median(timings):.1f} ms")
-    for page in PAGES:
+    client = Client()
+    client.force_login(head)
+    timings = []
+    for number in range(warmup + requests):
+        started = time.perf_counter()
+        response = client.get(reverse("statistics:quality"), {"aturan": "duplicate"})
+        assert response.status_code == 200
+        if number >= warmup:
+            timings.append((time.perf_counter() - started) * 1000)
+    worst["quality"] = _percentile(timings, 0.95)
+    for page in (*PAGES, "quality"):
         print(f"BENCH stats_{page}_p95_ms {worst[page]:.1f} ms")
 
 
@@ -102,6 +113,10 @@ def bench_stats() -> Iterator[str]:
     started = time.perf_counter()
     registry._manage("stats_refresh")
     yield f"BENCH stats_refresh_seconds {time.perf_counter() - started:.1f} s"
+    registry._manage("backfill_name_keys")  # a registry seeded before the name index
+    started = time.perf_counter()
+    registry._manage("quality_check")
+    yield f"BENCH stats_quality_check_seconds {time.perf_counter() - started:.1f} s"
     with tempfile.TemporaryDirectory(prefix="bench-stats-") as tmp:
         env = _production_env(Path(tmp) / "static")
         registry._manage("collectstatic", "--noinput", env=env)
