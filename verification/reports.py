@@ -59,7 +59,9 @@ def _weekly_sections(
     monitoring: Monitoring, scope: statistics.Scope
 ) -> list[tuple[str, Sequence[str], list[Sequence[object]]]]:
     """The weekly figures as (title, columns, rows), counts already suppressed."""
+    # Rates of fewer decisions than the threshold would give the hidden counts away.
     total = sum(monitoring.outcomes.values())
+    rated = total >= scope.threshold
     return [
         (
             _("Submissions by channel"),
@@ -70,7 +72,7 @@ def _weekly_sections(
             _("Decisions by outcome"),
             [_("Outcome"), _("Decisions"), _("Share (%)")],
             [
-                [label, _shown(n, scope), monitoring.rates[label] if total else ""]
+                [label, _shown(n, scope), monitoring.rates[label] if rated else ""]
                 for label, n in monitoring.outcomes.items()
             ],
         ),

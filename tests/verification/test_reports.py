@@ -101,8 +101,13 @@ def test_weekly_report_holds_last_weeks_figures_with_small_counts_blank_when_mad
     sections = _sections(content)
     # Two submissions by citizens and one approval: under the threshold, left blank.
     assert sections[_id("Submissions by channel")] == [[_id("Citizen"), ""]]
-    outcomes = {row[0]: row[1] for row in sections[_id("Decisions by outcome")]}
-    assert outcomes == {_id("Approve"): "", _id("Reject"): "0", _id("Return for revision"): "0"}
+    outcomes = {row[0]: row[1:] for row in sections[_id("Decisions by outcome")]}
+    # One decision: its count and every rate blank (a 100 % would give the count away).
+    assert outcomes == {
+        _id("Approve"): ["", ""],
+        _id("Reject"): ["0", ""],
+        _id("Return for revision"): ["0", ""],
+    }
     timings = {
         row[0]: row[2]
         for row in sections[_id("Time from arrival at a tier to the decision (hours)")]
@@ -204,3 +209,26 @@ def test_only_the_head_lists_and_downloads_reports_when_others_try(
     assert (
         client.get(reverse("verification:report_file", args=[report.pk, "xls"])).status_code == 404
     )
+
+
+def test_weekly_rates_are_shown_when_there_are_enough_decisions() -> None:
+    from verification.monitoring import Monitoring
+
+    figures = Monitoring(
+        weeks=[],
+        channels={"Citizen": 6},
+        outcomes={"Approve": 5, "Reject": 1, "Return for revision": 0},
+        rates={"Approve": 83.3, "Reject": 16.7, "Return for revision": 0.0},
+        timings=[],
+        overdue_by_kecamatan=[],
+        period_days=7,
+    )
+    sections = {
+        title: rows
+        for title, _columns, rows in reports._weekly_sections(figures, statistics.scope_published())
+    }
+    assert sections[_id("Decisions by outcome")] == [
+        ["Approve", 5, 83.3],
+        ["Reject", None, 16.7],
+        ["Return for revision", 0, 0.0],
+    ]
