@@ -9,6 +9,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Field, Model, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
 
 from citizens import crypto, policy
 from citizens.choices import AccessPurpose, ChangeSource, Registry, Role
@@ -59,6 +60,10 @@ _REGISTRY_MODELS = {
 }
 
 
+# History elements that are not model fields (citizens.services.FAMILY_VILLAGE).
+_DERIVED_LABELS = {"family_desa": _("village (of the family card)")}
+
+
 def record_history(*, registry: str, record_id: int, limit: int = 50) -> list[RecordChange]:
     """Newest changes first, each with `field_label`: the field's name in the user's language."""
     model = _REGISTRY_MODELS[Registry(registry)]
@@ -73,7 +78,7 @@ def record_history(*, registry: str, record_id: int, limit: int = 50) -> list[Re
                 model._meta.get_field(change.field), "verbose_name", change.field
             )
         except FieldDoesNotExist:
-            change.field_label = change.field
+            change.field_label = _DERIVED_LABELS.get(change.field, change.field)
     return changes
 
 
@@ -393,7 +398,7 @@ def _activity(
         try:
             label = _label(models_by_registry[str(row["registry"])], str(row["field"]))
         except FieldDoesNotExist:
-            label = str(row["field"])
+            label = str(_DERIVED_LABELS.get(str(row["field"]), row["field"]))
         if key == group:
             changes[-1].fields.append(label)
             continue

@@ -49,6 +49,7 @@ NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {
     "expected_end_date",
 }
 FAMILY_FIELDS = frozenset({"desa", "address", "rt", "rw"})
+_Diff = dict[str, tuple[Any, Any]]  # field -> (old value, new value)
 
 
 def _registry_of(record: Resident | Family) -> Registry:
@@ -295,7 +296,7 @@ def record_update(
         setattr(record, name, value)
     record.version = version + 1
     record.updated_at = now
-    return RecordChange.objects.bulk_create(
+    history = RecordChange.objects.bulk_create(
         RecordChange(
             registry=_registry_of(record),
             record_id=record.pk,
@@ -310,6 +311,54 @@ def record_update(
         )
         for name, (old, new) in sorted(diff.items())
     )
+    moved = _village_moves(record, diff)
+    if moved:
+        RecordChange.objects.bulk_create(
+            RecordChange(
+                registry=Registry.PERMANENT,
+                record_id=person_id,
+                field=FAMILY_VILLAGE,
+                old_value=str(old_desa),
+                new_value=str(new_desa),
+                source=source,
+                source_ref=source_ref,
+                actor=actor,
+                reason=reason,
+                changed_at=now,
+            )
+            for person_id, old_desa, new_desa in moved
+        )
+    return history
+
+
+# A permanent resident's village is their family card's. When it changes (the card moves, or
+# the person joins a card elsewhere) each person concerned gets a history row of this derived
+# element, so their own history and the institutions' change feed show the new village.
+FAMILY_VILLAGE = "family_desa"
+
+
+def _pk(value: object) -> int:
+    """The id of a model instance, or the id itself."""
+    return value.pk if isinstance(value, models.Model) else int(str(value))
+
+
+def _village_moves(record: Resident | Family, diff: _Diff) -> list[tuple[int, int, int]]:
+    """(person, old desa id, new desa id) for every living person whose village changed."""
+    if isinstance(record, Family) and "desa" in diff:
+        old, new = (_pk(value) for value in diff["desa"])
+        people = PermanentResident.objects.filter(
+            family=record, life_status=LifeStatus.ALIVE, closed_at__isnull=True
+        ).values_list("pk", flat=True)
+        return [(person, old, new) for person in people]
+    if isinstance(record, PermanentResident) and "family" in diff:
+        old_family, new_family = (_pk(value) for value in diff["family"])
+        villages = dict(
+            Family.objects.filter(pk__in=[old_family, new_family]).values_list("pk", "desa_id")
+        )
+        old_desa, new_desa = villages.get(old_family), villages.get(new_family)
+        if old_desa is not None and new_desa is not None and old_desa != new_desa:
+            return [(record.pk, old_desa, new_desa)]
+    return []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,7 +371,6 @@ class RecordUpdate:
     reason: str = ""
 
 
-_Diff = dict[str, tuple[Any, Any]]  # field -> (old value, new value)
 # Rows per UPDATE ... FROM (VALUES ...) statement: well under SQLite's variable limit.
 _BULK_ROWS = 1000
 

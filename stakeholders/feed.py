@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from citizens.choices import ChangeSource, Registry
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange
+from citizens.services import FAMILY_VILLAGE
 from stakeholders import catalogue, selectors
 from stakeholders.models import Institution
 
@@ -23,7 +24,8 @@ AnyResident = PermanentResident | NonPermanentResident
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
-# Registries whose records are people with a NIK; family (KK) changes are not in the feed.
+# Registries whose records are people with a NIK. A family card's move reaches the feed as
+# each member's derived village change (citizens.services.FAMILY_VILLAGE).
 PERSON_REGISTRIES: Mapping[str, type[AnyResident]] = {
     Registry.PERMANENT: PermanentResident,
     Registry.NON_PERMANENT: NonPermanentResident,
@@ -31,6 +33,8 @@ PERSON_REGISTRIES: Mapping[str, type[AnyResident]] = {
 # Catalogue element -> the field name in a registry's change history, where they differ.
 _HISTORY_FIELD: Mapping[str, Mapping[str, str]] = {
     Registry.NON_PERMANENT: {"desa": "domicile_desa"},
+    # A permanent resident's village is their family card's (citizens.services.FAMILY_VILLAGE).
+    Registry.PERMANENT: {"desa": FAMILY_VILLAGE},
 }
 
 
@@ -98,9 +102,6 @@ def _history_fields(fields: Iterable[str]) -> dict[str, dict[str, str]]:
     for registry in PERSON_REGISTRIES:
         renames = _HISTORY_FIELD.get(registry, {})
         mapping[registry] = {renames.get(name, name): name for name in fields}
-        if registry == Registry.PERMANENT:
-            # A permanent resident's village is the family's: family changes are not here.
-            mapping[registry].pop("desa", None)
     return mapping
 
 

@@ -2,9 +2,18 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
-from citizens import services
-from citizens.choices import ChangeSource, Education, LifeStatus, Registry, Sex, StayPurpose
+from citizens import selectors, services
+from citizens.choices import (
+    ChangeSource,
+    Education,
+    FamilyRelation,
+    LifeStatus,
+    Registry,
+    Sex,
+    StayPurpose,
+)
 from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
 from citizens.models import NonPermanentResident, PermanentResident, RecordChange
 from tests.factories import family_create, next_nik, resident_create
@@ -303,3 +312,35 @@ def test_bulk_update_refuses_and_writes_nothing_when_one_record_is_invalid(chang
         )
     assert PermanentResident.objects.get(pk=good.pk).education == Education.PRIMARY
     assert not RecordChange.objects.filter(source=ChangeSource.IMPORT_ROW).exists()
+
+
+def test_family_move_writes_each_living_members_new_village_to_their_history(
+    desa, other_desa
+) -> None:
+    family = family_create(desa=desa)
+    head = resident_create(family=family, full_name="KEPALA")
+    child = resident_create(family=family, full_name="ANAK", relation=FamilyRelation.CHILD)
+    late = resident_create(family=family, full_name="ALMARHUM", relation=FamilyRelation.PARENT)
+    services.resident_close(
+        resident=late,
+        status=LifeStatus.DEAD,
+        death_date=datetime.date(2026, 1, 1),
+        source=ChangeSource.OFFICER,
+    )
+    services.record_update(
+        record=family,
+        changes={"desa": other_desa},
+        source=ChangeSource.SUBMISSION,
+        source_ref="S-9",
+    )
+    with translation.override("en"):
+        labels = {
+            change.field_label
+            for change in selectors.record_history(registry=Registry.PERMANENT, record_id=head.pk)
+        }
+    assert "village (of the family card)" in labels
+    village = RecordChange.objects.filter(field=services.FAMILY_VILLAGE)
+    assert sorted(village.values_list("record_id", "old_value", "new_value", "source_ref")) == [
+        (head.pk, str(desa.pk), str(other_desa.pk), "S-9"),
+        (child.pk, str(desa.pk), str(other_desa.pk), "S-9"),
+    ]

@@ -5,10 +5,10 @@ import time_machine
 from django.utils import timezone
 
 from citizens import services as registry
-from citizens.choices import ChangeSource, Education, HealthInsurance
+from citizens.choices import ChangeSource, Education, FamilyRelation, HealthInsurance
 from citizens.models import RecordChange
 from stakeholders import feed
-from tests.factories import non_permanent_create, resident_create
+from tests.factories import family_create, non_permanent_create, resident_create
 from tests.stakeholders.apikit import narrow_institution
 
 
@@ -129,3 +129,37 @@ def test_feed_page_reads_in_a_fixed_number_of_queries(
         page = feed.changes_after(education_office, since=0, limit=100)
 
     assert len({c.nik for c in page.changes}) == 10
+
+
+def test_feed_carries_each_members_new_village_when_a_family_card_moves(
+    education_office, desa, other_desa
+):
+    family = family_create(desa=desa)
+    head = resident_create(family=family, full_name="KEPALA PINDAH")
+    child = resident_create(family=family, full_name="ANAK PINDAH", relation=FamilyRelation.CHILD)
+    start = RecordChange.objects.order_by("-id").first().id
+
+    update(family, desa=other_desa)
+
+    page = feed.changes_after(education_office, since=start)
+    assert sorted((c.nik, c.column, c.value) for c in page.changes) == sorted(
+        [(head.nik, "kode_desa", other_desa.code), (child.nik, "kode_desa", other_desa.code)]
+    )
+
+
+def test_feed_carries_a_persons_new_village_when_they_join_a_card_elsewhere(
+    education_office, desa, other_desa
+):
+    person = resident_create(family=family_create(desa=desa), full_name="ORANG PINDAH")
+    same_village = family_create(desa=desa)
+    elsewhere = family_create(desa=other_desa)
+    start = RecordChange.objects.order_by("-id").first().id
+
+    update(person, family=same_village)
+    assert feed.changes_after(education_office, since=start).changes == []
+    update(person, family=elsewhere)
+
+    page = feed.changes_after(education_office, since=start)
+    assert [(c.nik, c.column, c.value) for c in page.changes] == [
+        (person.nik, "kode_desa", other_desa.code)
+    ]
