@@ -335,7 +335,7 @@ def test_family_move_writes_each_living_members_new_village_to_their_history(
     )
     with translation.override("en"):
         labels = {
-            change.field_label
+            str(change.field_label)
             for change in selectors.record_history(registry=Registry.PERMANENT, record_id=head.pk)
         }
     assert "village (of the family card)" in labels
