@@ -185,27 +185,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _production_env(secret_key: str, static_root: Path) -> dict[str, str]:
-    keys = json.loads((registry.ROOT / ".dev-keys.json").read_text())
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="purworejo_portal.settings.production",
-        SECRET_KEY=secret_key,
-        # The registry was encrypted with the development keys by seed_demo.
-        FIELD_ENCRYPTION_KEYS=",".join(keys["FIELD_ENCRYPTION_KEYS"]),
-        BLIND_INDEX_KEY=keys["BLIND_INDEX_KEY"],
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        CONN_MAX_AGE="600",
-        DATABASE_URL=registry.BENCH_DATABASE_URL,
-        REDIS_URL=REDIS_URL,
-        STATIC_ROOT=str(static_root),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
 def _ensure_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -402,7 +381,12 @@ def bench_page() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="bench-page-") as tmpdir:
         tmp = Path(tmpdir)
         keys, names = _citizen_sessions(secret_key, tmp)
-        env = _production_env(secret_key, tmp / "static")
+        env = registry.production_env(
+            secret_key=secret_key,
+            static_root=tmp / "static",
+            allowed_hosts="127.0.0.1",
+            redis_url=REDIS_URL,
+        )
         registry._manage("collectstatic", "--noinput", env=env)
         _redis_flush()
         with _gunicorn(env, tmp) as base:

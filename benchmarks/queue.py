@@ -11,7 +11,6 @@ production settings, for a village operator, a kecamatan officer and a Dukcapil 
 
 import dataclasses
 import datetime
-import json
 import os
 import random
 import secrets
@@ -823,28 +822,6 @@ def queue_measure(*, requests: int, warmup: int, late_page: int, explain: str) -
     Path(explain).write_text("\n".join(plans))
 
 
-def _production_env(secret_key: str, static_root: Path) -> dict[str, str]:
-    """The production settings on the queue database, for the in-process test client."""
-    keys = json.loads((registry.ROOT / ".dev-keys.json").read_text())
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="purworejo_portal.settings.production",
-        SECRET_KEY=secret_key,
-        # seed_demo encrypted the registry with the development keys.
-        FIELD_ENCRYPTION_KEYS=",".join(keys["FIELD_ENCRYPTION_KEYS"]),
-        BLIND_INDEX_KEY=keys["BLIND_INDEX_KEY"],
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        CONN_MAX_AGE="600",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL="",
-        STATIC_ROOT=str(static_root),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
 def _run(env: dict[str, str], call: str) -> list[str]:
     # Imported through the registry, which imports this module: the other way round is circular.
     code = f"from benchmarks.registry import queue; queue.{call}"
@@ -856,7 +833,11 @@ def bench_queue() -> Iterator[str]:
     _population()
     yield from _run(_env(), f"submissions_seed(count={OPEN_SUBMISSIONS}, seed=1)")
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
-        env = _production_env(secrets.token_urlsafe(50), Path(tmp) / "static")
+        env = registry.production_env(
+            secret_key=secrets.token_urlsafe(50),
+            static_root=Path(tmp) / "static",
+            database_url=DATABASE_URL,
+        )
         registry._manage("collectstatic", "--noinput", env=env)
         yield from _run(
             env,

@@ -1,6 +1,7 @@
 """The benchmarks, by name. Each is a generator of `BENCH <name> <value> <unit>` lines."""
 
 import importlib
+import json
 import os
 import pkgutil
 import re
@@ -43,6 +44,35 @@ def _manage(*args: str, env: dict[str, str] | None = None) -> str:
     if result.returncode != 0:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+def production_env(
+    *,
+    secret_key: str,
+    static_root: Path,
+    database_url: str = BENCH_DATABASE_URL,
+    allowed_hosts: str = "testserver",
+    redis_url: str = "",
+) -> dict[str, str]:
+    """The production settings on a benchmark database: seed_demo encrypted the registry with
+    the development keys, so those are given; no query log, persistent connections."""
+    keys = json.loads((ROOT / ".dev-keys.json").read_text())
+    env = dict(os.environ)
+    env.pop("DEBUG", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="purworejo_portal.settings.production",
+        SECRET_KEY=secret_key,
+        FIELD_ENCRYPTION_KEYS=",".join(keys["FIELD_ENCRYPTION_KEYS"]),
+        BLIND_INDEX_KEY=keys["BLIND_INDEX_KEY"],
+        ALLOWED_HOSTS=allowed_hosts,
+        SECURE_SSL_REDIRECT="false",
+        CONN_MAX_AGE="600",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        STATIC_ROOT=str(static_root),
+        LOG_LEVEL="WARNING",
+    )
+    return env
 
 
 def fresh_database() -> None:

@@ -9,7 +9,6 @@ page (the slowest of its variants), plus each variant's p95. The data-quality ch
 (timed) and its page (possible duplicates, the head's view) is measured the same way.
 """
 
-import json
 import os
 import secrets
 import statistics as stats
@@ -88,26 +87,6 @@ def stats_measure(*, requests: int, warmup: int) -> None:
         print(f"BENCH stats_{page}_p95_ms {worst[page]:.1f} ms")
 
 
-def _production_env(static_root: Path) -> dict[str, str]:
-    keys = json.loads((registry.ROOT / ".dev-keys.json").read_text())
-    env = dict(os.environ)
-    env.pop("DEBUG", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="purworejo_portal.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=",".join(keys["FIELD_ENCRYPTION_KEYS"]),
-        BLIND_INDEX_KEY=keys["BLIND_INDEX_KEY"],
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        CONN_MAX_AGE="600",
-        DATABASE_URL=registry.BENCH_DATABASE_URL,
-        REDIS_URL="",
-        STATIC_ROOT=str(static_root),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
 def bench_stats() -> Iterator[str]:
     registry.population(RESIDENTS)
     started = time.perf_counter()
@@ -118,7 +97,9 @@ def bench_stats() -> Iterator[str]:
     registry._manage("quality_check")
     yield f"BENCH stats_quality_check_seconds {time.perf_counter() - started:.1f} s"
     with tempfile.TemporaryDirectory(prefix="bench-stats-") as tmp:
-        env = _production_env(Path(tmp) / "static")
+        env = registry.production_env(
+            secret_key=secrets.token_urlsafe(50), static_root=Path(tmp) / "static"
+        )
         registry._manage("collectstatic", "--noinput", env=env)
         code = (
             "from benchmarks import stats; "

@@ -36,6 +36,11 @@ RULES = {
 DUPLICATE_SCORE = 85
 _ALIVE = Q(life_status=choices.LifeStatus.ALIVE, closed_at__isnull=True)
 _CHUNK = 5000
+# Both registries: the registry's name, its model, and the path to a person's village.
+_SOURCES: tuple[tuple[str, type[PermanentResident] | type[NonPermanentResident], str], ...] = (
+    (choices.Registry.PERMANENT, PermanentResident, "family__desa"),
+    (choices.Registry.NON_PERMANENT, NonPermanentResident, "domicile_desa"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,7 @@ class _Found:
 
 def _missing() -> Iterator[_Found]:
     """Place of birth or mother's name empty (both required on form F-1.01)."""
-    for registry, model, desa in (
-        (choices.Registry.PERMANENT, PermanentResident, "family__desa"),
-        (choices.Registry.NON_PERMANENT, NonPermanentResident, "domicile_desa"),
-    ):
+    for registry, model, desa in _SOURCES:
         rows = (
             model._default_manager.filter(_ALIVE)
             .annotate(mother=Length("mother_name"))
@@ -69,10 +71,7 @@ def _missing() -> Iterator[_Found]:
 
 
 def _nik_mismatch() -> Iterator[_Found]:
-    for registry, model, desa in (
-        (choices.Registry.PERMANENT, PermanentResident, "family__desa"),
-        (choices.Registry.NON_PERMANENT, NonPermanentResident, "domicile_desa"),
-    ):
+    for registry, model, desa in _SOURCES:
         rows = model._default_manager.filter(_ALIVE).values_list(
             "pk", desa, "nik", "birth_date", "sex"
         )
@@ -126,12 +125,8 @@ def _no_head() -> Iterator[_Found]:
 def _duplicates() -> Iterator[_Found]:
     """Candidates share a birth date and the name index (one grouped query per registry,
     nothing decrypted); only their names are decrypted and compared."""
-    sources = (
-        (choices.Registry.PERMANENT, PermanentResident, "family__desa"),
-        (choices.Registry.NON_PERMANENT, NonPermanentResident, "domicile_desa"),
-    )
     keys: dict[tuple[datetime.date, str], int] = defaultdict(int)
-    for _registry, model, _desa in sources:
+    for _registry, model, _desa in _SOURCES:
         rows = (
             model._default_manager.filter(_ALIVE)
             .exclude(name_key="")
@@ -147,7 +142,7 @@ def _duplicates() -> Iterator[_Found]:
         wanted = Q()
         for birth_date, name_key in part:
             wanted |= Q(birth_date=birth_date, name_key=name_key)
-        for source, model, desa in sources:
+        for source, model, desa in _SOURCES:
             candidates = model._default_manager.filter(_ALIVE).filter(wanted)
             for pk, desa_id, birth_date, name_key, name in candidates.values_list(
                 "pk", desa, "birth_date", "name_key", "full_name"

@@ -11,16 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from citizens import policy, quality, statistics
+from citizens.spreadsheet import neutralise
 
 
 def _number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Labels come from code lists and institution names: never let a spreadsheet run them.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @login_required
@@ -74,10 +69,13 @@ def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
     writer.writerow([_("Category"), *(str(column) for column in table.columns)])
     for row in table.rows:
         writer.writerow(
-            [_cell(row.label), *(f"<{scope.threshold}" if v is None else v for v in row.values)]
+            [
+                neutralise(row.label),
+                *(f"<{scope.threshold}" if v is None else v for v in row.values),
+            ]
         )
     if scope.label:
-        writer.writerow([_cell(_("Area: %(area)s") % {"area": scope.label})])
+        writer.writerow([neutralise(_("Area: %(area)s") % {"area": scope.label})])
     return response
 
 

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from citizens.spreadsheet import neutralise
 from skts import policy, selectors, services
 from skts.forms import HostForm, InstitutionRequestForm, RegisterFilterForm, RevokeForm
 from skts.models import Letter
-from stakeholders.parsing import neutralise
 from submissions.exceptions import SubmissionError
 
 PAGE_SIZE = 25

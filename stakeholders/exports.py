@@ -20,7 +20,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from citizens import services as registry
 from citizens.choices import AccessPurpose, Registry
 from citizens.models import NonPermanentResident, PermanentResident
-from stakeholders import catalogue, feed, parsing, selectors
+from citizens.spreadsheet import neutralise
+from stakeholders import catalogue, feed, selectors
 from stakeholders.exceptions import StakeholderError
 from stakeholders.models import Institution
 
@@ -77,7 +78,7 @@ def _rows(institution: Institution, fields: list[str]) -> Iterator[list[str]]:
             )
             for resident in page:
                 values = feed.resident_values(resident, fields)
-                yield [parsing.neutralise(value) for value in values.values()]
+                yield [neutralise(value) for value in values.values()]
             last = page[-1].pk
 
 

@@ -36,6 +36,7 @@ from citizens.choices import ChangeSource, Registry, Sex, StayPurpose
 from citizens.exceptions import ConcurrentChange, RegistryError
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import validate_nik
+from citizens.spreadsheet import neutralise
 from stakeholders import catalogue, parsing, selectors
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus, WriteMode
 from stakeholders.exceptions import StakeholderError
@@ -1146,7 +1147,5 @@ def batch_error_csv(batch: ExchangeBatch) -> list[list[str]]:
         .iterator(chunk_size=CHUNK)
     ):
         nik = json.loads(values).get("nik", "") if values else ""
-        rows.append(
-            [str(line), parsing.neutralise(nik), parsing.neutralise(errors.replace("\n", "; "))]
-        )
+        rows.append([str(line), neutralise(nik), neutralise(errors.replace("\n", "; "))])
     return rows

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from citizens.spreadsheet import FORMULA_PREFIXES
 from stakeholders import catalogue
 from stakeholders.choices import UploadFormat
 
@@ -28,7 +29,6 @@ MAX_COLUMNS = 60
 MAX_XLSX_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 MAX_XLSX_MEMBERS = 500
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 ZIP_SIGNATURE = b"PK\x03\x04"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_FORMATS = (
@@ -376,8 +376,3 @@ def _mark_duplicates(seen: dict[str, list[ParsedRow]]) -> None:
 
 def is_formula(value: str) -> bool:
     return value.lstrip(" ").startswith(FORMULA_PREFIXES)
-
-
-def neutralise(value: str) -> str:
-    """A cell safe to open in a spreadsheet: formula-looking text is prefixed with '."""
-    return "'" + value if value.startswith((*FORMULA_PREFIXES, "\t", "\r")) else value

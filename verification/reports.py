@@ -23,6 +23,7 @@ from django.utils.translation import override
 from citizens import statistics
 from citizens.choices import Role
 from citizens.models import Kecamatan, User
+from citizens.spreadsheet import neutralise
 from verification.models import Report, ReportKind
 from verification.monitoring import Monitoring, monitoring_for
 
@@ -37,12 +38,6 @@ def last_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The first of the previous month to the first of this month (exclusive)."""
     first = today.replace(day=1)
     return (first - datetime.timedelta(days=1)).replace(day=1), first
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Labels come from code lists and area names: never let a spreadsheet run them.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _shown(value: int, scope: statistics.Scope) -> int | None:
@@ -116,11 +111,11 @@ def _sections_csv(
     out.write("\ufeff")
     writer = csv.writer(out)
     for title, columns, rows in sections:
-        writer.writerow([_cell(title)])
-        writer.writerow([_cell(column) for column in columns])
-        writer.writerows([_cell(value) for value in row] for row in rows)
+        writer.writerow([neutralise(title)])
+        writer.writerow([neutralise(column) for column in columns])
+        writer.writerows([neutralise(value) for value in row] for row in rows)
         writer.writerow([])
-    writer.writerow([_cell(note)])
+    writer.writerow([neutralise(note)])
     return out.getvalue().encode()
 
 
@@ -147,15 +142,15 @@ def _monthly_csv() -> bytes:
                         writer.writerow(
                             [
                                 code,
-                                _cell(name),
+                                neutralise(name),
                                 page,
                                 table.name,
-                                _cell(row.label),
-                                _cell(column),
+                                neutralise(row.label),
+                                neutralise(column),
                                 "" if value is None else value,
                             ]
                         )
-    writer.writerow([_cell(_note(threshold))])
+    writer.writerow([neutralise(_note(threshold))])
     return out.getvalue().encode()
 
 

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.utils import translation
 
+from citizens import spreadsheet
 from stakeholders import parsing
 from stakeholders.choices import UploadFormat
 from tests.stakeholders.corpus import workbook
@@ -73,9 +74,9 @@ def test_formula_looking_cells_are_row_errors(value) -> None:
 
 
 def test_neutralise_prefixes_formula_cells_only() -> None:
-    assert parsing.neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert parsing.neutralise("\tx") == "'\tx"
-    assert parsing.neutralise("SMA 1") == "SMA 1"
+    assert spreadsheet.neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet.neutralise("\tx") == "'\tx"
+    assert spreadsheet.neutralise("SMA 1") == "SMA 1"
 
 
 def test_roster_needs_exactly_its_columns() -> None:
