@@ -6,7 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 
@@ -32,6 +32,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
     skip_worker = pytest.mark.skip(reason="needs Redis for a real Celery worker: set REDIS_URL")
+    skip_redis = pytest.mark.skip(reason="needs a Redis server: set REDIS_URL (CI does)")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SYSTEM_TOOLS:
@@ -43,6 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if REQUIRE_SYSTEM_TOOLS:
                 raise pytest.UsageError("CI must run Celery worker tests: REDIS_URL is not set")
             item.add_marker(skip_worker)
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            if REQUIRE_SYSTEM_TOOLS:
+                raise pytest.UsageError("CI must run Redis tests: REDIS_URL is not set")
+            item.add_marker(skip_redis)
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +74,8 @@ def _areas_present(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate limits and other cached state must not leak from one test into the next."""
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture
