@@ -8,7 +8,10 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Field, Model, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from citizens import crypto, policy
@@ -139,6 +142,8 @@ class RecordField:
     value: object
     changed_at: datetime.datetime
     source: str
+    # "Last changed 3 Mar 2025 · Initial data load", in the active language.
+    note: str
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,18 @@ def _record_fields(
     )
     family = resident.family if isinstance(resident, PermanentResident) else None
     initial = str(ChangeSource.SEED.label)
+    notes: dict[tuple[datetime.date, str], str] = {}
+
+    def note(when: datetime.datetime, source: str) -> str:
+        # Formatted once per day and source: most fields share a handful of them, and
+        # formatting each of some twenty fields was a fifth of the page's first rendering.
+        day = timezone.localtime(when).date() if timezone.is_aware(when) else when.date()
+        if (day, source) not in notes:
+            notes[day, source] = gettext("Last changed %(when)s · %(source)s") % {
+                "when": date_format(day, "j N Y"),
+                "source": source,
+            }
+        return notes[day, source]
 
     def row(
         record: Model, reg: str, name: str, moved: tuple[datetime.datetime, str] | None
@@ -303,11 +320,13 @@ def _record_fields(
         # A move to another family changes the address as much as an edit of the family does.
         if moved is not None and moved[0] > when:
             when, source = moved
+        shown_source = initial if source == ChangeSource.SEED else str(ChangeSource(source).label)
         return RecordField(
             label=_label(type(record), name),
             value=_display(record, name, reveal=reveal),
             changed_at=when,
-            source=initial if source == ChangeSource.SEED else str(ChangeSource(source).label),
+            source=shown_source,
+            note=note(when, shown_source),
         )
 
     names: tuple[str, ...] = ("nik", *_BIODATA_FIELDS)

@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -204,25 +205,28 @@ def _record_html(user: User, state: _PageState, *, reveal: bool) -> SafeString |
     return render_to_string(f"{TEMPLATE}#record", {"overview": overview, "pending": pending})
 
 
-def _cached_record_html(user: User, *, reveal: bool) -> SafeString | None:
-    """The record partial, from the cache when the fingerprint still matches; None without
-    a linked record. The revealed NIK and KK number are never cached."""
-    # Read before the record: a change in between is then cached under the old fingerprint,
-    # which the next request no longer matches.
-    state = _page_state(user)
-    if state is None:
+# Stands in for the CSRF token in a stored page: each response gets its own session's token.
+# Letters and digits only, so escaping leaves it as it is.
+_CSRF_SLOT = "csrfslot7Qm2vX9pL4tR8wZ3"
+
+
+def _page_key(user: User, state: _PageState) -> str:
+    # The role too: the menu in the stored page is the role's.
+    return f"mydata:{user.pk}:{user.role}:{get_language()}:{state.digest}"
+
+
+def _stored_page(key: str) -> str | None:
+    stored = cache.get(key)
+    if stored is None:
         return None
-    key = f"mydata:{user.pk}:{get_language()}:{state.digest}"
-    cached = None if reveal else cache.get(key)
-    if cached is not None:
-        try:
-            return mark_safe(crypto.decrypt(cached))
-        except crypto.DecryptionError:
-            pass  # encrypted under a key since retired: render it again
-    record_html = _record_html(user, state, reveal=reveal)
-    if record_html is not None and not reveal:
-        cache.set(key, crypto.encrypt(record_html), RECORD_CACHE_SECONDS)
-    return record_html
+    try:
+        return crypto.decrypt(stored)
+    except crypto.DecryptionError:
+        return None  # encrypted under a key since retired: render it again
+
+
+def _with_csrf_token(request: HttpRequest, page: str) -> HttpResponse:
+    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
 
 
 @login_required
@@ -232,15 +236,38 @@ def my_data(request: HttpRequest) -> HttpResponse:
     """Only ever the linked person: there is no id in the URL to change. `?tampilkan=1` shows
     the full NIK and KK number; otherwise they are masked before they reach the template.
 
-    The masked record is rendered once per state of the record and kept, encrypted like the
-    registry's columns, in the cache under the account, the language and the record's
-    fingerprint, so a change anywhere shows at once without telling the cache.
+    The masked page is rendered once per state of the record and kept, encrypted like the
+    registry's columns, in the cache under the account, its role, the language and the
+    record's fingerprint, so a change anywhere shows at once without telling the cache. Only
+    the CSRF token differs between two views of an unchanged record; a page with messages to
+    show, or with anything in its query string, is rendered as it is.
     """
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type
         raise PermissionDenied
-    record_html = _cached_record_html(user, reveal=request.GET.get("tampilkan") == "1")
+    # Read before the record: a change in between is then stored under the old fingerprint,
+    # which the next request no longer matches.
+    state = _page_state(user)
+    if state is None:
+        return _to_linking(request)
+    reveal = request.GET.get("tampilkan") == "1"
+    # len() reads the pending messages without marking them shown.
+    storable = not request.GET and not len(messages.get_messages(request))
+    key = _page_key(user, state)
+    if storable and (page := _stored_page(key)) is not None:
+        return _with_csrf_token(request, page)
+    record_html = _record_html(user, state, reveal=reveal)
     if record_html is None:
-        messages.info(request, _("Link your account to your population record first."))
-        return redirect("linking:link")
-    return render(request, TEMPLATE, {"record_html": record_html})
+        return _to_linking(request)
+    if not storable:
+        return render(request, TEMPLATE, {"record_html": record_html})
+    page = render_to_string(
+        TEMPLATE, {"record_html": record_html, "csrf_token": _CSRF_SLOT}, request
+    )
+    cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
+    return _with_csrf_token(request, page)
+
+
+def _to_linking(request: HttpRequest) -> HttpResponse:
+    messages.info(request, _("Link your account to your population record first."))
+    return redirect("linking:link")

@@ -566,3 +566,59 @@ def test_page_is_rendered_again_when_the_cached_copy_cannot_be_decrypted(
     monkeypatch.setattr(cache_spy, "get", lambda key: crypto.encrypt("x")[:-8] + "AAAAAAAA")
     response = linked_client.get(URL)
     assert response.status_code == 200 and "SITI PEMILIK" in response.text
+
+
+def _csrf_field(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]*)"', html).group(1)
+
+
+def test_stored_page_carries_each_sessions_own_csrf_token_when_served_again(
+    linked_client, cache_spy
+) -> None:
+    from django.test import Client
+
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(linked_client.citizen)
+    _english(other)
+    mine = linked_client.get(URL).text
+    theirs = other.get(URL).text
+    assert len(cache_spy.stored) == 1  # the second session was served the stored page
+    assert _csrf_field(mine) != _csrf_field(theirs)
+    set_language = reverse("set_language")
+    # Each session's form works with its own token and with no other.
+    refused = other.post(set_language, {"language": "id", "csrfmiddlewaretoken": _csrf_field(mine)})
+    assert refused.status_code == 403
+    taken = other.post(set_language, {"language": "id", "csrfmiddlewaretoken": _csrf_field(theirs)})
+    assert taken.status_code == 302
+
+
+def test_page_shows_a_queued_message_and_is_not_stored_when_it_has_one(
+    linked_client, cache_spy
+) -> None:
+    linked_client.get(URL)
+    assert len(cache_spy.stored) == 1
+    # Opening the link page again queues "already linked" and comes back here.
+    response = linked_client.get(reverse("linking:link"), follow=True)
+    assert response.redirect_chain[-1][0] == URL
+    assert "already linked" in response.text
+    assert len(cache_spy.stored) == 1
+    assert "already linked" not in linked_client.get(URL).text
+
+
+def test_page_with_a_query_string_is_neither_stored_nor_served_from_the_store(
+    linked_client, cache_spy
+) -> None:
+    first = linked_client.get(URL).text
+    html = linked_client.get(URL, {"utm_source": "<b>x</b>"}).text
+    assert len(cache_spy.stored) == 1
+    assert "SITI PEMILIK" in html and "<b>x</b>" not in html
+    assert 'value="/saya/?utm_source=' in html and 'value="/saya/?utm_source=' not in first
+
+
+def test_stored_page_shows_the_accounts_menu_when_its_role_changes(linked_client) -> None:
+    from citizens.models import User
+
+    statistics = reverse("statistics:population")
+    assert statistics not in linked_client.get(URL).text
+    User.objects.filter(pk=linked_client.citizen.pk).update(role=Role.ANALYST)
+    assert statistics in linked_client.get(URL).text
