@@ -96,10 +96,14 @@ def resident_link_for_user(user: User) -> ResidentLink | None:
     Joining both branches at once (seven tables) cost more to compile and plan than the
     common case, a permanent resident, needs.
     """
-    link = (
-        ResidentLink.objects.select_related("permanent_resident__family__desa__kecamatan")
-        .filter(user_id=user.pk)
-        .first()
+    # At most one link per account (unique): no ordering needed, which .first() would add.
+    link = next(
+        iter(
+            ResidentLink.objects.select_related(
+                "permanent_resident__family__desa__kecamatan"
+            ).filter(user_id=user.pk)[:1]
+        ),
+        None,
     )
     if link is not None and link.non_permanent_resident_id is not None:
         link.non_permanent_resident = NonPermanentResident.objects.select_related(
@@ -215,8 +219,11 @@ def _choice_labels(model: type[Model], name: str) -> dict[object, object]:
 
 def _choice_display(record: Model, name: str) -> object:
     """What get_FOO_display() returns, in the active language."""
-    value = getattr(record, name)
-    return force_str(_choice_labels(type(record), name).get(value, value), strings_only=True)
+    return _choice_label(type(record), name, getattr(record, name))
+
+
+def _choice_label(model: type[Model], name: str, value: object) -> object:
+    return force_str(_choice_labels(model, name).get(value, value), strings_only=True)
 
 
 def _display(record: Model, name: str, *, reveal: bool) -> object:
@@ -342,22 +349,23 @@ def _record_fields(
 
 
 def _family_members(resident: PermanentResident) -> tuple[list[FamilyMember], list[int]]:
+    # Plain values: model instances with all but five fields deferred cost twice as much.
     members = list(
         PermanentResident.objects.filter(family_id=resident.family_id)
-        .only("pk", "full_name", "family_relation", "birth_date", "life_status")
         .order_by("family_relation", "birth_date", "pk")
+        .values_list("pk", "full_name", "family_relation", "birth_date", "life_status")
     )
     rows = [
         FamilyMember(
-            full_name=member.full_name,
-            relation=str(_choice_display(member, "family_relation")),
-            birth_date=member.birth_date,
-            life_status=str(_choice_display(member, "life_status")),
-            is_self=member.pk == resident.pk,
+            full_name=full_name,
+            relation=str(_choice_label(PermanentResident, "family_relation", relation)),
+            birth_date=birth_date,
+            life_status=str(_choice_label(PermanentResident, "life_status", life_status)),
+            is_self=pk == resident.pk,
         )
-        for member in members
+        for pk, full_name, relation, birth_date, life_status in members
     ]
-    return rows, [member.pk for member in members]
+    return rows, [pk for pk, *_rest in members]
 
 
 def _officer_label(row: dict[str, object]) -> str:

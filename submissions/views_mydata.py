@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -175,7 +174,7 @@ class _PageState:
 
 
 def _page_state(user: User) -> _PageState | None:
-    """The fingerprint of everything the record partial shows; None without a linked record.
+    """The fingerprint of everything the record page shows; None without a linked record.
 
     One query over what can change the page: the link, the versions of the record, the
     family and its members (every registry write bumps them), area names, the number and
@@ -194,7 +193,7 @@ def _page_state(user: User) -> _PageState | None:
     )
 
 
-def _record_html(user: User, state: _PageState, *, reveal: bool) -> SafeString | None:
+def _record_context(user: User, state: _PageState, *, reveal: bool) -> dict[str, object] | None:
     link = citizen_selectors.resident_link_for_user(user)
     if link is None:
         return None
@@ -202,7 +201,7 @@ def _record_html(user: User, state: _PageState, *, reveal: bool) -> SafeString |
         link.resident, reveal=reveal, accesses=state.any_access, history=state.any_change
     )
     pending = _pending(user, overview) if state.any_submission else []
-    return render_to_string(f"{TEMPLATE}#record", {"overview": overview, "pending": pending})
+    return {"overview": overview, "pending": pending}
 
 
 # Stands in for the CSRF token in a stored page: each response gets its own session's token.
@@ -256,14 +255,12 @@ def my_data(request: HttpRequest) -> HttpResponse:
     key = _page_key(user, state)
     if storable and (page := _stored_page(key)) is not None:
         return _with_csrf_token(request, page)
-    record_html = _record_html(user, state, reveal=reveal)
-    if record_html is None:
+    context = _record_context(user, state, reveal=reveal)
+    if context is None:
         return _to_linking(request)
     if not storable:
-        return render(request, TEMPLATE, {"record_html": record_html})
-    page = render_to_string(
-        TEMPLATE, {"record_html": record_html, "csrf_token": _CSRF_SLOT}, request
-    )
+        return render(request, TEMPLATE, context)
+    page = render_to_string(TEMPLATE, {**context, "csrf_token": _CSRF_SLOT}, request)
     cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
     return _with_csrf_token(request, page)
 
