@@ -16,7 +16,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, redis.Redis] = {}
 
-    def get_client(self, key: str | None = None, *, write: bool = False) -> redis.Redis:
+    def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
