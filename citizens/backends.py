@@ -4,8 +4,9 @@ Every signed-in request loads its account by primary key. Through the ORM that c
 CPU (building and compiling the query), four times the round trip itself; on PostgreSQL the
 row is read with one fixed statement and built with `Model.from_db`, as the ORM would build it
 (psycopg already returns Python values, so there are no converters to apply). Other databases
-take the ORM's path. Which accounts may sign in is unchanged: `user_can_authenticate` still
-decides, and Django still compares the session's password hash.
+take the ORM's path. With the portal's sessions (citizens.sessions) the row usually comes
+with the session, read by the same statement. Which accounts may sign in is unchanged:
+`user_can_authenticate` still decides, and Django still compares the session's password hash.
 """
 
 import functools
@@ -15,6 +16,7 @@ from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends as django_backends
 from django.db import connection
 
+from citizens import sessions
 from citizens.models import User
 
 
@@ -45,7 +47,9 @@ class FastUserLoadMixin:
         if connection.vendor != "postgresql":
             orm_loaded: User | None = super().get_user(user_id)  # type: ignore[misc]
             return orm_loaded
-        user = user_by_pk(user_id)
+        found, user = sessions.take_prefetched_account(user_id)
+        if not found:
+            user = user_by_pk(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None  # type: ignore[attr-defined]
 
 

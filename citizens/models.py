@@ -2,6 +2,7 @@
 and the append-only history of every change. Writes go through citizens.services only."""
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -122,6 +123,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class AccountSession(AbstractBaseSession):
+    """A session with its account as a column, so that one query reads both (citizens.sessions).
+
+    The column is written from the session's data on every save; deleting an account ends its
+    sessions.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from citizens.sessions import SessionStore
+
+        return SessionStore
 
 
 class Family(models.Model):

@@ -23,3 +23,11 @@ def check_data_quality() -> dict[str, int]:
     from citizens.quality import quality_refresh
 
     return quality_refresh()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def clear_expired_sessions() -> int:
+    """Delete ended sessions and what they held (Celery beat, hourly); a rerun finds none."""
+    from citizens.sessions import sessions_clear_expired
+
+    return sessions_clear_expired()

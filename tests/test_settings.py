@@ -24,7 +24,7 @@ def test_regional_defaults_are_jakarta_time_and_indonesian() -> None:
     assert settings.TIME_ZONE == "Asia/Jakarta"
     assert settings.LANGUAGE_CODE == "id"
     assert [code for code, _name in settings.LANGUAGES] == ["id", "en"]
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert settings.SESSION_ENGINE == "citizens.sessions"
 
 
 def _production_env(**extra: str) -> dict[str, str]:

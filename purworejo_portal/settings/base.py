@@ -145,7 +145,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "citizens.adapters.MFAAdapter"
 MFA_TOTP_ISSUER = "Portal Kependudukan Purworejo"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database with their account's id, read together with the account in one
+# statement (citizens/sessions.py): no cache round trip on a signed-in request.
+SESSION_ENGINE = "citizens.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -232,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
     "skts-letters": {"task": "skts.tasks.letters_housekeeping", "schedule": 3600.0},
     # The statistics pages' counts, recounted from the registry (citizens/statistics.py).
     "refresh-statistics": {"task": "citizens.tasks.refresh_statistics", "schedule": 3600.0},
+    # Sessions past their expiry, deleted (citizens/sessions.py).
+    "clear-expired-sessions": {"task": "citizens.tasks.clear_expired_sessions", "schedule": 3600.0},
     # The data-quality findings (citizens/quality.py), once a day.
     "check-data-quality": {"task": "citizens.tasks.check_data_quality", "schedule": 86400.0},
     # Scheduled reports (verification/reports.py): Monday 06:00 for the head of Dukcapil, the

@@ -18,11 +18,6 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-sessionid"
-# With Redis, sessions are read from the cache (written through to the database): no query per
-# request. Not with the per-process fallback cache: a worker would keep a session another
-# worker has ended at logout.
-if REDIS_URL:  # noqa: F405
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,10 +1,9 @@
 """Roles, jurisdiction, MFA enforcement, login lock-out and security headers."""
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from citizens.models import AccessLog
+from citizens.models import AccessLog, AccountSession
 from tests.factories import TEST_PASSWORD, family_create, resident_create
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +145,10 @@ def test_login_succeeds_and_session_lives_in_the_database(client, citizen, verif
         reverse("account_login"), {"login": citizen.email, "password": TEST_PASSWORD}
     )
     assert response.status_code == 302
-    assert Session.objects.filter(session_key=client.session.session_key).exists()
+    # With its account as a column, which the session's one-statement load joins.
+    assert AccountSession.objects.filter(
+        session_key=client.session.session_key, user=citizen
+    ).exists()
 
 
 def test_every_page_sends_csp_without_inline_script_and_security_headers(client) -> None:

@@ -1,0 +1,127 @@
+"""Sessions carry their account's id and, on PostgreSQL, are read with the account in one query."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from citizens import sessions, tasks
+from citizens.choices import Role
+from citizens.models import AccountSession, User
+from citizens.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+MY_REQUESTS = "submissions:list"
+
+
+def _session_row(client) -> AccountSession:
+    return AccountSession.objects.get(session_key=client.session.session_key)
+
+
+def test_signing_in_stores_the_account_with_the_session_and_signing_out_removes_it(
+    client, citizen
+) -> None:
+    client.force_login(citizen)
+    assert _session_row(client).user_id == citizen.pk
+    key = client.session.session_key
+    client.post(reverse("account_logout"))
+    assert not AccountSession.objects.filter(session_key=key).exists()
+
+
+def test_a_session_without_an_account_has_no_account_column(client) -> None:
+    store = SessionStore()
+    store["cart"] = "anything"
+    store.save()
+    assert AccountSession.objects.get(session_key=store.session_key).user_id is None
+    assert SessionStore(store.session_key).load() == {"cart": "anything"}
+
+
+def test_deleting_an_account_ends_its_sessions(client, citizen) -> None:
+    client.force_login(citizen)
+    key = client.session.session_key
+    citizen.delete()
+    assert not AccountSession.objects.filter(session_key=key).exists()
+    response = client.get(reverse(MY_REQUESTS))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_an_expired_session_signs_nobody_in(client, citizen) -> None:
+    client.force_login(citizen)
+    AccountSession.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    response = client.get(reverse(MY_REQUESTS))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_a_role_change_counts_from_the_next_request(client, citizen, desa) -> None:
+    client.force_login(citizen)
+    assert client.get(reverse(MY_REQUESTS)).status_code == 200
+    # An operator without TOTP is sent to enrol it: the new role is read at once.
+    User.objects.filter(pk=citizen.pk).update(role=Role.OPERATOR_DESA, jurisdiction_desa=desa)
+    response = client.get(reverse(MY_REQUESTS))
+    assert response.status_code == 302 and reverse("mfa_activate_totp") in response["Location"]
+
+
+@pytest.mark.postgres  # the joined statement is PostgreSQL's; elsewhere Django's two queries
+def test_a_signed_in_request_reads_session_and_account_with_one_query(client, citizen) -> None:
+    client.force_login(citizen)
+    client.get(reverse("hello"))  # prepares the statement on this connection, if not yet
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("hello"))
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries] == [
+        f"EXECUTE account_session('{client.session.session_key}')"
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'account_session'"
+        )
+        (statement,) = cursor.fetchone()
+    assert AccountSession._meta.db_table in statement and User._meta.db_table in statement
+
+
+@pytest.mark.postgres
+def test_the_account_read_with_the_session_is_used_once_and_only_for_its_id(
+    client, citizen
+) -> None:
+    client.force_login(citizen)
+    store = SessionStore(client.session.session_key)
+    assert store[SESSION_KEY] == str(citizen.pk)
+    assert sessions.take_prefetched_account(citizen.pk + 1) == (False, None)
+    # Taking it (even for another id) uses it up.
+    assert sessions.take_prefetched_account(citizen.pk) == (False, None)
+    SessionStore(client.session.session_key).load()
+    found, user = sessions.take_prefetched_account(citizen.pk)
+    assert found and user == citizen and user.email == citizen.email
+    assert sessions.take_prefetched_account(citizen.pk) == (False, None)
+
+
+@pytest.mark.postgres
+def test_a_session_read_never_lends_its_account_to_the_next_request(client, citizen) -> None:
+    client.force_login(citizen)
+    SessionStore(client.session.session_key).load()
+    # The next request on this thread is an anonymous visitor's: it starts by forgetting
+    # what the last session read brought, used or not.
+    assert Client().get(reverse("hello")).status_code == 200
+    assert sessions.take_prefetched_account(citizen.pk) == (False, None)
+
+
+def test_beat_deletes_expired_sessions_and_keeps_live_ones(client, citizen, settings) -> None:
+    client.force_login(citizen)
+    live = client.session.session_key
+    ended = SessionStore()
+    ended[SESSION_KEY] = str(citizen.pk)
+    ended.set_expiry(-1)
+    ended.save()
+    schedule = settings.CELERY_BEAT_SCHEDULE["clear-expired-sessions"]
+    assert schedule["task"] == "citizens.tasks.clear_expired_sessions"
+    assert tasks.clear_expired_sessions.apply().get() == 1
+    assert list(AccountSession.objects.values_list("session_key", flat=True)) == [live]
+    assert tasks.clear_expired_sessions.apply().get() == 0
