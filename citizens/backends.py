@@ -17,20 +17,20 @@ from django.contrib.auth import backends as django_backends
 from django.db import connection
 
 from citizens import sessions
+from citizens.db import model_columns
 from citizens.models import User
 
 
 @functools.cache
 def _select_by_pk() -> tuple[str, list[str]]:
-    fields = User._meta.concrete_fields
+    columns, attnames = model_columns(User, connection)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
     # Quoted names from the model, never input; the id is a parameter.
     sql = (
         f"SELECT {columns} FROM {quote(User._meta.db_table)} "  # noqa: S608
         f"WHERE {quote(str(User._meta.pk.column))} = %s"
     )
-    return sql, [field.attname for field in fields]
+    return sql, attnames
 
 
 def user_by_pk(user_id: Any) -> User | None:

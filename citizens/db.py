@@ -10,6 +10,9 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
+
 # The statements prepared on each psycopg connection (kept for CONN_MAX_AGE).
 _prepared: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionary()
 
@@ -24,3 +27,14 @@ def execute_prepared(cursor: Any, name: str, sql: str, params: Sequence[Any]) ->
         names.add(name)
     placeholders = ", ".join(["%s"] * len(params))
     cursor.execute(f"EXECUTE {name}({placeholders})", list(params))
+
+
+def model_columns(
+    model: type[Model], connection: BaseDatabaseWrapper, table: str = ""
+) -> tuple[str, list[str]]:
+    """The quoted columns of the model's concrete fields (qualified by `table` if given) and
+    their attribute names, in the order `Model.from_db` takes a row."""
+    fields = model._meta.concrete_fields
+    prefix = f"{table}." if table else ""
+    columns = ", ".join(prefix + connection.ops.quote_name(str(field.column)) for field in fields)
+    return columns, [field.attname for field in fields]

@@ -21,7 +21,7 @@ from django.db import connections, router
 from django.dispatch import receiver
 from django.utils import timezone
 
-from citizens.db import execute_prepared
+from citizens.db import execute_prepared, model_columns
 from citizens.models import AccountSession, User
 
 # The account read with this request's session: (account id, the account or None when the
@@ -92,8 +92,7 @@ class SessionStore(db.SessionStore):
 def _select_with_account() -> tuple[str, list[str]]:
     connection = connections[router.db_for_read(AccountSession)]
     quote = connection.ops.quote_name
-    fields = User._meta.concrete_fields
-    account_columns = ", ".join(f"u.{quote(str(field.column))}" for field in fields)
+    account_columns, attnames = model_columns(User, connection, table="u")
     user_pk = quote(str(User._meta.pk.column))
     # Quoted names from the models, never input; the session key is the parameter. now() is
     # the database's clock, as the expiry was written with the portal's (both UTC, NTP).
@@ -103,7 +102,7 @@ def _select_with_account() -> tuple[str, list[str]]:
         f"LEFT JOIN {quote(User._meta.db_table)} u ON u.{user_pk} = s.user_id "
         "WHERE s.session_key = $1 AND s.expire_date > now()"
     )
-    return sql, [field.attname for field in fields]
+    return sql, attnames
 
 
 def sessions_clear_expired() -> int:
