@@ -143,6 +143,25 @@ class AccountSession(AbstractBaseSession):
         return SessionStore
 
 
+class PageGeneration(models.Model):
+    """The generation of a linked account's cek data page (PostgreSQL only).
+
+    Triggers (migrations citizens 0010 and submissions 0006) give the account a new value from
+    one sequence, in the writer's own transaction, whenever a row its page shows is written:
+    its link, its record, its family and the members, their access log and change rows, the
+    submissions by or about them, area names. The session statement reads it with the
+    account, so a stored page is known to be current without a query of its own. The id is
+    not a foreign key: a row outliving its account is harmless, and deleting accounts never
+    waits on it.
+    """
+
+    user_id = models.BigIntegerField(primary_key=True)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.value}"
+
+
 class Family(models.Model):
     """A household keyed by its KK number; the address of a permanent resident is the family's."""
 

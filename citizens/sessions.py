@@ -4,7 +4,8 @@ Every signed-in request reads its session and then its account. Kept in Redis (D
 cached_db) that is a cache round trip and a database round trip; here the session row carries
 the account's id as a column, and on PostgreSQL one prepared statement reads the session and
 joins the account's row (about 0.4 ms less CPU per signed-in request than a Redis read and a
-query; docs/benchmarks.md). The account goes to the authentication backend for that request
+query; docs/benchmarks.md), and with it the account's cek data page generation
+(citizens.PageGeneration). The account goes to the authentication backend for that request
 only, and only for the id the session names: Django still decides everything else (which
 backend, whether the account may sign in, the session's password hash). Other databases take
 Django's own path.
@@ -22,7 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from citizens.db import execute_prepared, model_columns
-from citizens.models import AccountSession, User
+from citizens.models import AccountSession, PageGeneration, User
 
 # The account read with this request's session: (account id, the account or None when the
 # row is gone). Cleared when a request starts and taken at most once, so it never outlives
@@ -30,11 +31,14 @@ from citizens.models import AccountSession, User
 _prefetched: ContextVar[tuple[int, User | None] | None] = ContextVar(
     "prefetched_account", default=None
 )
+# The account's page generation read by the same statement: (account id, generation).
+_page_generation: ContextVar[tuple[int, int] | None] = ContextVar("page_generation", default=None)
 
 
 @receiver(request_started)
 def _forget_prefetched(**kwargs: Any) -> None:
     _prefetched.set(None)
+    _page_generation.set(None)
 
 
 def take_prefetched_account(user_id: Any) -> tuple[bool, User | None]:
@@ -45,6 +49,15 @@ def take_prefetched_account(user_id: Any) -> tuple[bool, User | None]:
     if found is None or str(found[0]) != str(user_id):
         return False, None
     return True, found[1]
+
+
+def page_generation(user_id: Any) -> int | None:
+    """The generation of account `user_id`'s cek data page as this request's session load read
+    it (citizens.PageGeneration); None when it did not (another database, no row yet)."""
+    found = _page_generation.get()
+    if found is None or str(found[0]) != str(user_id):
+        return None
+    return found[1]
 
 
 def _account_id(data: dict[str, Any]) -> int | None:
@@ -71,6 +84,7 @@ class SessionStore(db.SessionStore):
 
     def load(self) -> dict[str, Any]:
         _prefetched.set(None)
+        _page_generation.set(None)
         connection = connections[router.db_for_read(AccountSession)]
         if connection.vendor != "postgresql":
             return super().load()
@@ -81,10 +95,12 @@ class SessionStore(db.SessionStore):
         if row is None:
             self._session_key = None
             return {}
-        session_data, user_id, *account = row
+        session_data, user_id, generation, *account = row
         if user_id is not None:
             user = None if account[0] is None else User.from_db(connection.alias, attnames, account)
             _prefetched.set((user_id, user))
+            if generation is not None:
+                _page_generation.set((user_id, generation))
         return self.decode(session_data)
 
 
@@ -97,9 +113,10 @@ def _select_with_account() -> tuple[str, list[str]]:
     # Quoted names from the models, never input; the session key is the parameter. now() is
     # the database's clock, as the expiry was written with the portal's (both UTC, NTP).
     sql = (
-        f"SELECT s.session_data, s.user_id, {account_columns} "  # noqa: S608
+        f"SELECT s.session_data, s.user_id, g.value, {account_columns} "  # noqa: S608
         f"FROM {quote(AccountSession._meta.db_table)} s "
         f"LEFT JOIN {quote(User._meta.db_table)} u ON u.{user_pk} = s.user_id "
+        f"LEFT JOIN {quote(PageGeneration._meta.db_table)} g ON g.user_id = s.user_id "
         "WHERE s.session_key = $1 AND s.expire_date > now()"
     )
     return sql, attnames

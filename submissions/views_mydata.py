@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from citizens import crypto
+from citizens import crypto, sessions
 from citizens import selectors as citizen_selectors
 from citizens.choices import Registry
 from citizens.db import execute_prepared
@@ -42,8 +42,9 @@ from submissions.models import Submission
 
 PENDING_LIMIT = 50
 TEMPLATE = "submissions/my_data.html"
-# Bounds what the fingerprint does not see: an officer's role or office and area names shown
-# in the activity list, and the page's own template after a deploy.
+# Bounds what neither the generation nor the fingerprint sees: an officer's role or office
+# shown in the activity list (and area names, where no trigger renews the generation), and
+# the page's own template after a deploy.
 RECORD_CACHE_SECONDS = 600
 
 
@@ -199,9 +200,9 @@ def _record_context(user: User, state: _PageState, *, reveal: bool) -> dict[str,
 _CSRF_SLOT = "csrfslot7Qm2vX9pL4tR8wZ3"
 
 
-def _page_key(user: User, state: _PageState) -> str:
+def _page_key(user: User, version: str) -> str:
     # The role too: the menu in the stored page is the role's.
-    return f"mydata:{user.pk}:{user.role}:{get_language()}:{state.digest}"
+    return f"mydata:{user.pk}:{user.role}:{get_language()}:{version}"
 
 
 def _stored_page(key: str) -> str | None:
@@ -212,6 +213,10 @@ def _stored_page(key: str) -> str | None:
         return crypto.decrypt(stored)
     except crypto.DecryptionError:
         return None  # encrypted under a key since retired: render it again
+
+
+def _store_page(key: str, page: str) -> None:
+    cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
 
 
 def _with_csrf_token(request: HttpRequest, page: str) -> HttpResponse:
@@ -227,31 +232,39 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
     The masked page is rendered once per state of the record and kept, encrypted like the
     registry's columns, in the cache under the account, its role, the language and the
-    record's fingerprint, so a change anywhere shows at once without telling the cache. Only
-    the CSRF token differs between two views of an unchanged record; a page with messages to
-    show, or with anything in its query string, is rendered as it is.
+    record's page generation (PostgreSQL) or fingerprint, so a change anywhere shows at once
+    without telling the cache. Only the CSRF token differs between two views of an unchanged
+    record; a page with messages to show, or with anything in its query string, is rendered
+    as it is.
     """
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type
         raise PermissionDenied
-    # Read before the record: a change in between is then stored under the old fingerprint,
-    # which the next request no longer matches.
-    state = _page_state(user)
-    if state is None:
-        return _to_linking(request)
     reveal = request.GET.get("tampilkan") == "1"
     # len() reads the pending messages without marking them shown.
     storable = not request.GET and not len(messages.get_messages(request))
-    key = _page_key(user, state)
-    if storable and (page := _stored_page(key)) is not None:
+    # On PostgreSQL the session statement read the page's generation, which triggers renew
+    # on every change the page shows: a stored page under it is current, with no query.
+    generation = sessions.page_generation(user.pk)
+    key = None if generation is None else _page_key(user, f"g{generation}")
+    if storable and key is not None and (page := _stored_page(key)) is not None:
         return _with_csrf_token(request, page)
+    # Read before the record: a change in between is then stored under the old fingerprint
+    # (or generation), which the next request no longer matches.
+    state = _page_state(user)
+    if state is None:
+        return _to_linking(request)
+    if key is None:
+        key = _page_key(user, state.digest)
+        if storable and (page := _stored_page(key)) is not None:
+            return _with_csrf_token(request, page)
     context = _record_context(user, state, reveal=reveal)
     if context is None:
         return _to_linking(request)
     if not storable:
         return render(request, TEMPLATE, context)
     page = render_to_string(TEMPLATE, {**context, "csrf_token": _CSRF_SLOT}, request)
-    cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
+    _store_page(key, page)
     return _with_csrf_token(request, page)
 
 

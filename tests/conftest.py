@@ -1,4 +1,5 @@
 import datetime
+import importlib
 import os
 import shutil
 
@@ -50,10 +51,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
 
 
+# Migrations that create database objects beyond the models' tables (PostgreSQL triggers),
+# which the test database, built from the models (--no-migrations), would otherwise lack.
+DATABASE_OBJECT_MIGRATIONS = [
+    "citizens.migrations.0010_page_generation",
+    "submissions.migrations.0006_page_generation_trigger",
+]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Every test database starts with the 16 kecamatan and 494 villages loaded."""
+    """Every test database starts with the 16 kecamatan and 494 villages loaded, and the
+    migrations' triggers installed."""
     with django_db_blocker.unblock():
+        with connection.schema_editor() as editor:
+            for name in DATABASE_OBJECT_MIGRATIONS:
+                importlib.import_module(name).create(None, editor)
         call_command("load_areas", verbosity=0)
 
 
