@@ -8,7 +8,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Model
@@ -46,6 +46,9 @@ TEMPLATE = "submissions/my_data.html"
 # shown in the activity list (and area names, where no trigger renews the generation), and
 # the page's own template after a deploy.
 RECORD_CACHE_SECONDS = 600
+# A page kept in the worker's memory as well, for this long after it was read or rendered:
+# repeat views then skip the cache round trip and the decryption (docs/benchmarks.md).
+LOCAL_PAGE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -206,17 +209,23 @@ def _page_key(user: User, version: str) -> str:
 
 
 def _stored_page(key: str) -> str | None:
+    local = caches["pages"]
+    if (page := local.get(key)) is not None:
+        return cast(str, page)
     stored = cache.get(key)
     if stored is None:
         return None
     try:
-        return crypto.decrypt(stored)
+        page = crypto.decrypt(stored)
     except crypto.DecryptionError:
         return None  # encrypted under a key since retired: render it again
+    local.set(key, page, LOCAL_PAGE_SECONDS)
+    return page
 
 
 def _store_page(key: str, page: str) -> None:
     cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
+    caches["pages"].set(key, page, LOCAL_PAGE_SECONDS)
 
 
 def _with_csrf_token(request: HttpRequest, page: str) -> HttpResponse:
@@ -233,9 +242,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
     The masked page is rendered once per state of the record and kept, encrypted like the
     registry's columns, in the cache under the account, its role, the language and the
     record's page generation (PostgreSQL) or fingerprint, so a change anywhere shows at once
-    without telling the cache. Only the CSRF token differs between two views of an unchanged
-    record; a page with messages to show, or with anything in its query string, is rendered
-    as it is.
+    without telling the cache; the worker keeps a page it read or rendered in its memory for a
+    minute too. Only the CSRF token differs between two views of an unchanged record; a page
+    with messages to show, or with anything in its query string, is rendered as it is.
     """
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type

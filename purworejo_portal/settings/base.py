@@ -263,6 +263,13 @@ CACHES = {
         "LOCATION": "fragments",
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
+    # Cek data pages already read from `default` or rendered, under keys that name their
+    # version (submissions/views_mydata.py): process memory, no round trip, no decryption.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 # Logging: personal data never goes to logs (see docs/operations.md).

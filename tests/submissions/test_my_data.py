@@ -5,7 +5,9 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
@@ -563,6 +565,7 @@ def test_page_is_rendered_again_when_the_cached_copy_cannot_be_decrypted(
     linked_client, cache_spy, monkeypatch
 ) -> None:
     linked_client.get(URL)
+    caches["pages"].clear()  # as in another worker, which has only the shared cache's copy
     monkeypatch.setattr(cache_spy, "get", lambda key: crypto.encrypt("x")[:-8] + "AAAAAAAA")
     response = linked_client.get(URL)
     assert response.status_code == 200 and "SITI PEMILIK" in response.text
@@ -622,3 +625,24 @@ def test_stored_page_shows_the_accounts_menu_when_its_role_changes(linked_client
     assert statistics not in linked_client.get(URL).text
     User.objects.filter(pk=linked_client.citizen.pk).update(role=Role.ANALYST)
     assert statistics in linked_client.get(URL).text
+
+
+def test_repeat_view_is_served_from_the_workers_memory_when_it_has_read_the_page(
+    linked_client, cache_spy, monkeypatch
+) -> None:
+    first = linked_client.get(URL).text
+    caches["pages"].clear()  # as in another worker, which has only the shared cache's copy
+    reads: list[str] = []
+
+    def counted_get(key):
+        reads.append(key)
+        return cache_spy.inner.get(key)
+
+    monkeypatch.setattr(cache_spy, "get", counted_get)
+    for _ in range(3):
+        assert _without_csrf(linked_client.get(URL).text) == _without_csrf(first)
+    # Read from the shared cache once, then from memory; never rendered again.
+    assert len(reads) == 1 and len(cache_spy.stored) == 1
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=61)):
+        assert "SITI PEMILIK" in linked_client.get(URL).text
+    assert len(reads) == 2
