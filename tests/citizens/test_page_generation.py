@@ -24,6 +24,7 @@ from submissions.models import Submission
 from tests.factories import (
     NON_PERMANENT_BIRTH_DATE,
     UserFactory,
+    account_link,
     non_permanent_create,
     resident_create,
 )
@@ -31,16 +32,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 URL = "/saya/"
-
-
-def _link(user, resident):
-    return linking.identity_link(
-        user=user,
-        nik=resident.nik,
-        kk_number=resident.family.kk_number,
-        birth_date=resident.birth_date,
-        mother_name=resident.mother_name,
-    )
 
 
 def _generation(user) -> int | None:
@@ -67,17 +58,17 @@ def accounts(family_of_three):
     me, spouse, _child = family_of_three
     mine = UserFactory(role=Role.CITIZEN, email="me@example.test")
     theirs = UserFactory(role=Role.CITIZEN, email="spouse@example.test")
-    _link(mine, me)
-    _link(theirs, spouse)
+    account_link(mine, me)
+    account_link(theirs, spouse)
     stranger_resident = resident_create(full_name="ORANG ASING")
     stranger = UserFactory(role=Role.CITIZEN, email="stranger@example.test")
-    _link(stranger, stranger_resident)
+    account_link(stranger, stranger_resident)
     return mine, theirs, stranger, stranger_resident
 
 
 def test_linking_gives_the_account_a_generation_and_unlinking_renews_it(citizen, family_of_three):
     assert _generation(citizen) is None
-    link = _link(citizen, family_of_three[0])
+    link = account_link(citizen, family_of_three[0])
     first = _generation(citizen)
     assert first is not None
     ResidentLink.objects.filter(pk=link.pk).delete()

@@ -6,7 +6,7 @@ import itertools
 import factory
 from django.contrib.auth.hashers import make_password
 
-from citizens import services
+from citizens import linking, services
 from citizens.choices import (
     ChangeSource,
     Education,
@@ -18,7 +18,14 @@ from citizens.choices import (
     Sex,
     StayPurpose,
 )
-from citizens.models import Desa, Family, NonPermanentResident, PermanentResident, User
+from citizens.models import (
+    Desa,
+    Family,
+    NonPermanentResident,
+    PermanentResident,
+    ResidentLink,
+    User,
+)
 from citizens.nikgen import make_kk, make_nik
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -120,4 +127,15 @@ def non_permanent_create(*, desa: Desa, **overrides: object) -> NonPermanentResi
         nik=next_nik(region="340401", birth_date=NON_PERMANENT_BIRTH_DATE, sex=Sex.MALE),
         data=data,
         source=ChangeSource.OFFICER,
+    )
+
+
+def account_link(user: User, resident: PermanentResident) -> ResidentLink:
+    """Link `user` to a permanent resident as the citizen would, with the resident's details."""
+    return linking.identity_link(
+        user=user,
+        nik=resident.nik,
+        kk_number=resident.family.kk_number,
+        birth_date=resident.birth_date,
+        mother_name=resident.mother_name,
     )

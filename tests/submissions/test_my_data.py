@@ -22,6 +22,7 @@ from submissions.choices import Channel, Kind
 from tests.factories import (
     NON_PERMANENT_BIRTH_DATE,
     UserFactory,
+    account_link,
     non_permanent_create,
     resident_create,
 )
@@ -31,23 +32,13 @@ pytestmark = pytest.mark.django_db
 URL = "/saya/"
 
 
-def _link(user, resident):
-    return linking.identity_link(
-        user=user,
-        nik=resident.nik,
-        kk_number=resident.family.kk_number,
-        birth_date=resident.birth_date,
-        mother_name=resident.mother_name,
-    )
-
-
 def _english(client) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture
 def linked_client(client, citizen, family_of_three):
-    _link(citizen, family_of_three[0])
+    account_link(citizen, family_of_three[0])
     client.force_login(citizen)
     _english(client)
     client.citizen = citizen
@@ -177,10 +168,10 @@ def test_citizen_sees_only_the_linked_person_when_ids_are_tampered_with(
     client, citizen, family_of_three
 ) -> None:
     me = family_of_three[0]
-    _link(citizen, me)
+    account_link(citizen, me)
     stranger = resident_create(full_name="ORANG ASING")
     stranger_account = UserFactory(role=Role.CITIZEN)
-    _link(stranger_account, stranger)
+    account_link(stranger_account, stranger)
     client.force_login(citizen)
     for query in [
         {"id": stranger.pk},
@@ -505,10 +496,10 @@ def test_citizen_never_sees_another_citizens_cached_page_when_fingerprints_colli
 ) -> None:
     from submissions import views_mydata
 
-    _link(citizen, family_of_three[0])
+    account_link(citizen, family_of_three[0])
     stranger = resident_create(full_name="ORANG ASING")
     stranger_account = UserFactory(role=Role.CITIZEN)
-    _link(stranger_account, stranger)
+    account_link(stranger_account, stranger)
     real = views_mydata._page_state
 
     def same_digest(user):
