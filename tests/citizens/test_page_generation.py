@@ -19,12 +19,13 @@ from citizens.models import (
     ResidentLink,
 )
 from submissions import services as submission_services
-from submissions.choices import Channel, Kind
 from submissions.models import Submission
 from tests.factories import (
     NON_PERMANENT_BIRTH_DATE,
     UserFactory,
     account_link,
+    biodata_request_create,
+    death_report_create,
     non_permanent_create,
     resident_create,
 )
@@ -168,32 +169,9 @@ def test_submissions_renew_the_filer_and_the_accounts_of_the_subjects_family(
     mine, theirs, stranger, _ = accounts
     me, spouse, _child = family_of_three
     watch = _Watch(mine, theirs, stranger)
-    own = submission_services.submission_create(
-        kind=Kind.BIODATA_CORRECTION,
-        filed_by=mine,
-        citizen=mine,
-        channel=Channel.CITIZEN,
-        desa=me.family.desa,
-        subject_key="me-biodata",
-        subject_registry=Registry.PERMANENT,
-        subject_id=me.pk,
-        family=me.family,
-        items=[submission_services.Item(field="occupation", before="9", after="65")],
-    )
+    own = biodata_request_create(citizen=mine, resident=me)
     assert watch.renewed() == {mine.email, theirs.email}
-    submission_services.submission_create(
-        kind=Kind.DEATH,
-        filed_by=operator_desa,
-        citizen=None,
-        channel=Channel.ASSISTED,
-        consent_given=True,
-        desa=me.family.desa,
-        subject_key="spouse-death",
-        subject_registry=Registry.PERMANENT,
-        subject_id=spouse.pk,
-        family=me.family,
-        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
-    )
+    death_report_create(operator=operator_desa, resident=spouse)
     assert watch.renewed() == {mine.email, theirs.email}
     submission_services.submission_withdraw(submission=own, actor=mine)
     assert watch.renewed() == {mine.email, theirs.email}

@@ -13,6 +13,7 @@ from citizens.choices import (
     FamilyRelation,
     MaritalStatus,
     Occupation,
+    Registry,
     Religion,
     Role,
     Sex,
@@ -27,6 +28,9 @@ from citizens.models import (
     User,
 )
 from citizens.nikgen import make_kk, make_nik
+from submissions import services as submission_services
+from submissions.choices import Channel, Kind
+from submissions.models import Submission
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _serials = itertools.count(1)
@@ -138,4 +142,39 @@ def account_link(user: User, resident: PermanentResident) -> ResidentLink:
         kk_number=resident.family.kk_number,
         birth_date=resident.birth_date,
         mother_name=resident.mother_name,
+    )
+
+
+def biodata_request_create(
+    *, citizen: User, resident: PermanentResident, subject_key: str = "me-biodata"
+) -> Submission:
+    """A citizen's own biodata correction (occupation) about `resident`."""
+    return submission_services.submission_create(
+        kind=Kind.BIODATA_CORRECTION,
+        filed_by=citizen,
+        citizen=citizen,
+        channel=Channel.CITIZEN,
+        desa=resident.family.desa,
+        subject_key=subject_key,
+        subject_registry=Registry.PERMANENT,
+        subject_id=resident.pk,
+        family=resident.family,
+        items=[submission_services.Item(field="occupation", before="9", after="65")],
+    )
+
+
+def death_report_create(*, operator: User, resident: PermanentResident) -> Submission:
+    """A village operator's assisted report of `resident`'s death, with consent."""
+    return submission_services.submission_create(
+        kind=Kind.DEATH,
+        filed_by=operator,
+        citizen=None,
+        channel=Channel.ASSISTED,
+        consent_given=True,
+        desa=resident.family.desa,
+        subject_key=f"death-{resident.pk}",
+        subject_registry=Registry.PERMANENT,
+        subject_id=resident.pk,
+        family=resident.family,
+        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
     )

@@ -23,6 +23,8 @@ from tests.factories import (
     NON_PERMANENT_BIRTH_DATE,
     UserFactory,
     account_link,
+    biodata_request_create,
+    death_report_create,
     non_permanent_create,
     resident_create,
 )
@@ -319,7 +321,7 @@ def test_page_uses_a_bounded_number_of_queries_when_the_family_and_history_grow(
     services.access_log_record(
         actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
     )
-    _file_biodata_request(citizen=linked_client.citizen, resident=me)
+    biodata_request_create(citizen=linked_client.citizen, resident=me)
     small = _count_queries(linked_client)
     for number in range(6):
         resident_create(
@@ -339,21 +341,6 @@ def test_page_uses_a_bounded_number_of_queries_when_the_family_and_history_grow(
     assert _count_queries(linked_client) == small
     with django_assert_max_num_queries(15):
         linked_client.get(URL, {"tampilkan": "1"})
-
-
-def _file_biodata_request(*, citizen, resident, subject_key: str = "me-biodata"):
-    return submission_services.submission_create(
-        kind=Kind.BIODATA_CORRECTION,
-        filed_by=citizen,
-        citizen=citizen,
-        channel=Channel.CITIZEN,
-        desa=resident.family.desa,
-        subject_key=subject_key,
-        subject_registry="permanent",
-        subject_id=resident.pk,
-        family=resident.family,
-        items=[submission_services.Item(field="occupation", before="9", after="65")],
-    )
 
 
 class _CacheSpy:
@@ -389,7 +376,7 @@ def test_second_view_is_served_from_the_cache_when_nothing_changed(
     services.access_log_record(
         actor=verifier, registry="permanent", record_id=me.pk, purpose="officer_view"
     )
-    _file_biodata_request(citizen=linked_client.citizen, resident=me)
+    biodata_request_create(citizen=linked_client.citizen, resident=me)
     first = linked_client.get(URL).text
     assert len(cache_spy.stored) == 1
     # Session, account and the fingerprint; the citizen's own view changes nothing.
@@ -461,22 +448,10 @@ def test_cached_page_lists_a_request_when_it_is_filed_or_decided(
 ) -> None:
     me, spouse, _child = family_of_three
     assert "Biodata correction" not in linked_client.get(URL).text
-    own = _file_biodata_request(citizen=linked_client.citizen, resident=me)
+    own = biodata_request_create(citizen=linked_client.citizen, resident=me)
     html = linked_client.get(URL).text
     assert "Biodata correction" in html and own.tracking_code in html
-    submission_services.submission_create(
-        kind=Kind.DEATH,
-        filed_by=operator_desa,
-        citizen=None,
-        channel=Channel.ASSISTED,
-        consent_given=True,
-        desa=me.family.desa,
-        subject_key="spouse-death",
-        subject_registry="permanent",
-        subject_id=spouse.pk,
-        family=me.family,
-        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
-    )
+    death_report_create(operator=operator_desa, resident=spouse)
     assert "Death of a family member" in linked_client.get(URL).text
     submission_services.submission_withdraw(submission=own, actor=linked_client.citizen)
     assert own.tracking_code not in linked_client.get(URL).text
