@@ -1,17 +1,9 @@
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from allauth.mfa.utils import decrypt
-from django.utils import timezone
 
+from tests.e2e.signing_in import current_totp_code
 from tests.factories import TEST_PASSWORD, family_create, resident_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _current_code(user) -> str:
-    secret = decrypt(Authenticator.objects.get(user=user, type="totp").data["secret"])
-    return format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
 
 
 def test_officer_signs_in_with_totp_and_sees_only_their_village(
@@ -36,8 +28,9 @@ def test_officer_signs_in_with_totp_and_sees_only_their_village(
     page.wait_for_url("**/akun/2fa/authenticate/")
     axe_check(page)
     screenshot(page, "login-totp-phone")
-    page.fill("input[name=code]", _current_code(operator_desa))
-    page.click("main form button[type=submit]")
+    page.fill("input[name=code]", current_totp_code(operator_desa))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
 
     page.goto(f"{live_server.url}/petugas/penduduk/")
     assert page.get_by_text("WARGA DESA SENDIRI").is_visible()

@@ -3,10 +3,7 @@
 approving it; the citizen then finds the new value on their cek data page."""
 
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from allauth.mfa.utils import decrypt
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.text import capfirst
 
 from citizens.choices import Education, Registry
@@ -15,29 +12,11 @@ from submissions import services
 from submissions.choices import Channel, Kind, Status
 from submissions.models import Submission
 from submissions.services import Item
-from tests.factories import TEST_PASSWORD, family_create, resident_create
+from tests.e2e.signing_in import sign_in
+from tests.factories import family_create, resident_create
 from verification.models import Decision, Merge
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _current_code(user) -> str:
-    secret = decrypt(Authenticator.objects.get(user=user, type="totp").data["secret"])
-    return format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
-
-
-def _sign_in(page, base: str, user, *, totp: bool) -> None:
-    page.context.clear_cookies()  # whoever used this browser before is signed out
-    page.goto(f"{base}/akun/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("main form button[type=submit]")
-    if totp:
-        page.wait_for_url("**/akun/2fa/authenticate/")
-        page.fill("input[name=code]", _current_code(user))
-        page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/akun/login/" not in page.url and "/2fa/" not in page.url
 
 
 def _review_and_approve(page, base: str, code: str, *, axe_check, screenshot, name: str) -> None:
@@ -105,14 +84,14 @@ def test_biodata_correction_is_approved_at_every_tier_and_reaches_the_cek_data_p
     code = services.submission_submit(submission=draft, actor=citizen).tracking_code
     base = live_server.url
 
-    _sign_in(page, base, operator_desa, totp=True)
+    sign_in(page, base, operator_desa, totp=True)
     _review_and_approve(
         page, base, code, axe_check=axe_check, screenshot=screenshot, name="officer-desa"
     )
     submission = Submission.objects.get(tracking_code=code)
     assert (submission.status, submission.current_tier) == (Status.IN_REVIEW, "dukcapil")
 
-    _sign_in(page, base, verifier, totp=True)
+    sign_in(page, base, verifier, totp=True)
     _review_and_approve(
         page, base, code, axe_check=axe_check, screenshot=screenshot, name="officer-dukcapil"
     )
@@ -127,7 +106,7 @@ def test_biodata_correction_is_approved_at_every_tier_and_reaches_the_cek_data_p
     me.refresh_from_db()
     assert me.education == Education.DIPLOMA_4_S1
 
-    _sign_in(page, base, citizen, totp=False)
+    sign_in(page, base, citizen, totp=False)
     page.goto(f"{base}/saya/")
     with translation.override("id"):
         label = capfirst(str(PermanentResident._meta.get_field("education").verbose_name))

@@ -9,7 +9,7 @@ import pytest
 
 from citizens import statistics
 from citizens.choices import Education, Occupation, Religion, Sex, StayPurpose
-from tests.e2e.test_officer_review import _sign_in
+from tests.e2e.signing_in import sign_in
 from tests.factories import family_create, non_permanent_create, resident_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ def test_statistics_pages_render_at_desktop_and_phone_widths(
 ) -> None:
     verified_email(head)
     _population(desa, other_desa)
-    _sign_in(page, live_server.url, head, totp=True)
+    sign_in(page, live_server.url, head, totp=True)
     for name, path in (
         ("population", "/petugas/statistik/"),
         ("biodata", "/petugas/statistik/biodata/"),

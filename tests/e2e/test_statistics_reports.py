@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from citizens import quality
-from tests.e2e.test_officer_review import _sign_in
+from tests.e2e.signing_in import sign_in
 from tests.e2e.test_statistics_pages import DESKTOP, PHONE, _population
 from verification import reports
 
@@ -27,7 +27,7 @@ def test_monitoring_quality_and_reports_pages_are_accessible_at_both_widths(
     today = datetime.date.today()
     reports.monthly_report_create(today=today)
     reports.weekly_report_create(today=today)
-    _sign_in(page, live_server.url, head, totp=True)
+    sign_in(page, live_server.url, head, totp=True)
     for name, path, table in (
         ("monitoring", "/petugas/pemantauan/", "table.timings"),
         ("quality", "/petugas/statistik/kualitas-data/", "main"),
