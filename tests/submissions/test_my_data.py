@@ -18,7 +18,6 @@ from citizens.choices import AccessPurpose, ChangeSource, FamilyRelation, Occupa
 from citizens.models import AccessLog, PermanentResident, RecordChange
 from citizens.selectors import mask_number, my_record_overview
 from submissions import services as submission_services
-from submissions.choices import Channel, Kind
 from tests.factories import (
     NON_PERMANENT_BIRTH_DATE,
     UserFactory,
@@ -235,45 +234,10 @@ def test_page_lists_open_requests_when_filed_about_the_person_or_family(
     linked_client, citizen, family_of_three, operator_desa
 ) -> None:
     me, spouse, _child = family_of_three
-    own = submission_services.submission_create(
-        kind=Kind.BIODATA_CORRECTION,
-        filed_by=citizen,
-        citizen=citizen,
-        channel=Channel.CITIZEN,
-        desa=me.family.desa,
-        subject_key="me-biodata",
-        subject_registry="permanent",
-        subject_id=me.pk,
-        family=me.family,
-        items=[submission_services.Item(field="occupation", before="9", after="65")],
-    )
-    about_spouse = submission_services.submission_create(
-        kind=Kind.DEATH,
-        filed_by=operator_desa,
-        citizen=None,
-        channel=Channel.ASSISTED,
-        consent_given=True,
-        desa=me.family.desa,
-        subject_key="spouse-death",
-        subject_registry="permanent",
-        subject_id=spouse.pk,
-        family=me.family,
-        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
-    )
+    own = biodata_request_create(citizen=citizen, resident=me)
+    about_spouse = death_report_create(operator=operator_desa, resident=spouse)
     stranger = resident_create(full_name="ORANG ASING")
-    elsewhere = submission_services.submission_create(
-        kind=Kind.DEATH,
-        filed_by=operator_desa,
-        citizen=None,
-        channel=Channel.ASSISTED,
-        consent_given=True,
-        desa=stranger.family.desa,
-        subject_key="stranger-death",
-        subject_registry="permanent",
-        subject_id=stranger.pk,
-        family=stranger.family,
-        items=[submission_services.Item(field="life_status", before="alive", after="dead")],
-    )
+    elsewhere = death_report_create(operator=operator_desa, resident=stranger)
     html = linked_client.get(URL).text
     assert "Biodata correction" in html and own.tracking_code in html
     assert "Death of a family member" in html
