@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from citizens import views as citizen_views
@@ -12,7 +13,10 @@ admin.site.login = citizen_views.admin_login_redirect
 
 urlpatterns = [
     path("", citizen_views.home, name="home"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    # The switch only sets the language cookie: a forged post can do no more than change the
+    # language a visitor reads. Without a token in it, a page whose one form is the switch
+    # (most pages, the cek data page among them) masks no CSRF token and sets no CSRF cookie.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("akun/", include("allauth.urls")),
     path("petugas/", citizen_views.officer_home, name="officer_home"),
     path("petugas/penduduk/", include("citizens.urls")),

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
@@ -198,11 +197,6 @@ def _record_context(user: User, state: _PageState, *, reveal: bool) -> dict[str,
     return {"overview": overview, "pending": pending}
 
 
-# Stands in for the CSRF token in a stored page: each response gets its own session's token.
-# Letters and digits only, so escaping leaves it as it is.
-_CSRF_SLOT = "csrfslot7Qm2vX9pL4tR8wZ3"
-
-
 def _page_key(user: User, version: str) -> str:
     # The role too: the menu in the stored page is the role's.
     return f"mydata:{user.pk}:{user.role}:{get_language()}:{version}"
@@ -228,10 +222,6 @@ def _store_page(key: str, page: str) -> None:
     caches["pages"].set(key, page, LOCAL_PAGE_SECONDS)
 
 
-def _with_csrf_token(request: HttpRequest, page: str) -> HttpResponse:
-    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
-
-
 @login_required
 @never_cache
 @require_GET
@@ -243,8 +233,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
     registry's columns, in the cache under the account, its role, the language and the
     record's page generation (PostgreSQL) or fingerprint, so a change anywhere shows at once
     without telling the cache; the worker keeps a page it read or rendered in its memory for a
-    minute too. Only the CSRF token differs between two views of an unchanged record; a page
-    with messages to show, or with anything in its query string, is rendered as it is.
+    minute too. The page holds no form with a CSRF token, which would be the first session's
+    (a test keeps it so); a page with messages to show, or with anything in its query string,
+    is rendered as it is.
     """
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type
@@ -257,7 +248,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
     generation = sessions.page_generation(user.pk)
     key = None if generation is None else _page_key(user, f"g{generation}")
     if storable and key is not None and (page := _stored_page(key)) is not None:
-        return _with_csrf_token(request, page)
+        return HttpResponse(page)
     # Read before the record: a change in between is then stored under the old fingerprint
     # (or generation), which the next request no longer matches.
     state = _page_state(user)
@@ -266,15 +257,15 @@ def my_data(request: HttpRequest) -> HttpResponse:
     if key is None:
         key = _page_key(user, state.digest)
         if storable and (page := _stored_page(key)) is not None:
-            return _with_csrf_token(request, page)
+            return HttpResponse(page)
     context = _record_context(user, state, reveal=reveal)
     if context is None:
         return _to_linking(request)
     if not storable:
         return render(request, TEMPLATE, context)
-    page = render_to_string(TEMPLATE, {**context, "csrf_token": _CSRF_SLOT}, request)
+    page = render_to_string(TEMPLATE, context, request)
     _store_page(key, page)
-    return _with_csrf_token(request, page)
+    return HttpResponse(page)
 
 
 def _to_linking(request: HttpRequest) -> HttpResponse:
