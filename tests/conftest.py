@@ -56,6 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 DATABASE_OBJECT_MIGRATIONS = [
     "citizens.migrations.0010_page_generation",
     "submissions.migrations.0006_page_generation_trigger",
+    "citizens.migrations.0011_page_bump_once_per_update",
+    "submissions.migrations.0007_page_bump_once_per_update",
 ]
 
 

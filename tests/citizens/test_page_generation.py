@@ -209,6 +209,50 @@ def test_renaming_an_area_renews_every_page_and_rewriting_it_unchanged_renews_no
     assert watch.renewed() == {mine.email, theirs.email, stranger.email}
 
 
+def test_moving_a_link_or_a_submission_renews_the_accounts_before_and_after(
+    accounts, family_of_three
+) -> None:
+    mine, theirs, stranger, stranger_resident = accounts
+    me, _spouse, _child = family_of_three
+    newcomer = UserFactory(role=Role.CITIZEN, email="newcomer@example.test")
+    watch = _Watch(mine, theirs, stranger, newcomer)
+    # The stranger's link handed to another account: both accounts' pages change.
+    ResidentLink.objects.filter(user=stranger).update(user=newcomer)
+    assert watch.renewed() == {stranger.email, newcomer.email}
+    # The stranger's request turned into one about the wife, filed by someone else: the
+    # stranger's page loses it, the family's pages gain it.
+    request = biodata_request_create(citizen=stranger, resident=stranger_resident)
+    watch.renewed()
+    Submission.objects.filter(pk=request.pk).update(subject_id=me.pk, citizen=None, filed_by=mine)
+    assert watch.renewed() == {mine.email, theirs.email, stranger.email, newcomer.email}
+
+
+def _bump_calls(write) -> int:
+    """How many times citizens_page_bump ran for `write` (PostgreSQL's function statistics of
+    the current transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL track_functions = 'pl'")
+        count = (
+            "SELECT COALESCE(SUM(calls), 0) FROM pg_stat_xact_user_functions "
+            "WHERE funcname = 'citizens_page_bump'"
+        )
+        cursor.execute(count)
+        before = cursor.fetchone()[0]
+        write()
+        cursor.execute(count)
+        return cursor.fetchone()[0] - before
+
+
+def test_an_update_renews_old_and_new_rows_in_one_call(accounts, family_of_three) -> None:
+    me, _spouse, child = family_of_three
+    family = PermanentResident.objects.filter(family=me.family)
+    assert _bump_calls(lambda: family.update(blood_type=3)) == 1
+    assert _bump_calls(lambda: PermanentResident.objects.filter(pk=child.pk).delete()) == 1
+    own = biodata_request_create(citizen=accounts[0], resident=me)
+    submission = Submission.objects.filter(pk=own.pk)
+    assert _bump_calls(lambda: submission.update(updated_at=timezone.now())) == 1
+
+
 def test_a_stored_page_is_served_with_the_session_query_alone(client, accounts) -> None:
     mine, _theirs, _stranger, stranger_resident = accounts
     client.force_login(mine)
