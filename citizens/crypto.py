@@ -45,13 +45,25 @@ def _reset_keys(*, setting: str, **kwargs: object) -> None:
 
 
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode("ascii")
+    return encrypt_bytes(value.encode()).decode("ascii")
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode()
-    except (InvalidToken, UnicodeError) as exc:
+        return decrypt_bytes(token.encode("ascii")).decode()
+    except UnicodeError as exc:
+        raise DecryptionError("stored value cannot be decrypted with the configured keys") from exc
+
+
+def encrypt_bytes(value: bytes) -> bytes:
+    """As `encrypt`, for a value kept as bytes (a rendered page): no text conversions."""
+    return _fernet().encrypt(value)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
         raise DecryptionError("stored value cannot be decrypted with the configured keys") from exc
 
 

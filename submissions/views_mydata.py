@@ -3,6 +3,7 @@
 import datetime
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -17,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from citizens import crypto, sessions
@@ -202,28 +202,52 @@ def _page_key(user: User, version: str) -> str:
     return f"mydata:{user.pk}:{user.role}:{get_language()}:{version}"
 
 
-def _stored_page(key: str) -> str | None:
+# Pages are kept as the response's bytes: decoding and encoding 7 KB of text on every view
+# cost a tenth of a repeat view (docs/benchmarks.md).
+def _stored_page(key: str) -> bytes | None:
     local = caches["pages"]
     if (page := local.get(key)) is not None:
-        return cast(str, page)
+        return cast(bytes, page)
     stored = cache.get(key)
     if stored is None:
         return None
     try:
-        page = crypto.decrypt(stored)
+        page = crypto.decrypt_bytes(stored)
     except crypto.DecryptionError:
         return None  # encrypted under a key since retired: render it again
     local.set(key, page, LOCAL_PAGE_SECONDS)
     return page
 
 
-def _store_page(key: str, page: str) -> None:
-    cache.set(key, crypto.encrypt(page), RECORD_CACHE_SECONDS)
+def _store_page(key: str, page: bytes) -> None:
+    cache.set(key, crypto.encrypt_bytes(page), RECORD_CACHE_SECONDS)
     caches["pages"].set(key, page, LOCAL_PAGE_SECONDS)
 
 
+# What Django's never_cache sets, as constants: add_never_cache_headers parses and rebuilds
+# Cache-Control twice and formats the date, 6 % of a repeat view (docs/benchmarks.md). A date
+# in the past tells an HTTP/1.0 cache what Django's "now" does: already expired.
+NEVER_CACHE_HEADERS = {
+    "Cache-Control": "max-age=0, no-cache, no-store, must-revalidate, private",
+    "Expires": "Thu, 01 Jan 1970 00:00:00 GMT",
+}
+
+
+def _never_cached(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        response = view(request)
+        for name, value in NEVER_CACHE_HEADERS.items():
+            response.headers[name] = value
+        return response
+
+    return wrapped
+
+
 @login_required
-@never_cache
+@_never_cached
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
     """Only ever the linked person: there is no id in the URL to change. `?tampilkan=1` shows
@@ -240,9 +264,11 @@ def my_data(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not isinstance(user, User):  # login_required has run; this narrows the type
         raise PermissionDenied
-    reveal = request.GET.get("tampilkan") == "1"
+    # The query string read as such first: most views have none, and parsing it is not free.
+    query = request.META.get("QUERY_STRING")
+    reveal = bool(query) and request.GET.get("tampilkan") == "1"
     # len() reads the pending messages without marking them shown.
-    storable = not request.GET and not len(messages.get_messages(request))
+    storable = not query and not len(messages.get_messages(request))
     # On PostgreSQL the session statement read the page's generation, which triggers renew
     # on every change the page shows: a stored page under it is current, with no query.
     generation = sessions.page_generation(user.pk)
@@ -263,7 +289,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         return _to_linking(request)
     if not storable:
         return render(request, TEMPLATE, context)
-    page = render_to_string(TEMPLATE, context, request)
+    page = render_to_string(TEMPLATE, context, request).encode()
     _store_page(key, page)
     return HttpResponse(page)
 
