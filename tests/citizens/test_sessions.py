@@ -125,3 +125,38 @@ def test_beat_deletes_expired_sessions_and_keeps_live_ones(client, citizen, sett
     assert tasks.clear_expired_sessions.apply().get() == 1
     assert list(AccountSession.objects.values_list("session_key", flat=True)) == [live]
     assert tasks.clear_expired_sessions.apply().get() == 0
+
+
+@pytest.mark.postgres
+def test_session_statement_looks_the_account_up_by_id_when_statistics_are_stale() -> None:
+    """Statistics taken when the first few accounts were signed in, then thousands more
+    signed in: the plan must still fetch the one account and generation by id, not walk their
+    indexes (a merge join did, up to the account's id, on every request)."""
+    from citizens.models import PageGeneration
+
+    expires = timezone.now() + datetime.timedelta(days=1)
+    users = User.objects.bulk_create(
+        User(email=f"plan{i}@example.test", role=Role.CITIZEN) for i in range(2000)
+    )
+    PageGeneration.objects.bulk_create(PageGeneration(user_id=u.pk, value=1) for u in users)
+
+    def sign_in(prefix: str, accounts: list[User]) -> None:
+        AccountSession.objects.bulk_create(
+            AccountSession(
+                session_key=f"{prefix}{i:036d}", session_data="", expire_date=expires, user=user
+            )
+            for i, user in enumerate(accounts)
+        )
+
+    sign_in("soon", users[:20])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE citizens_accountsession, citizens_user, citizens_pagegeneration")
+        sign_in("late", users[20:])
+        sql, _attnames = sessions._select_with_account()
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE plan_check(text) AS {sql}")
+        cursor.execute("EXPLAIN EXECUTE plan_check('x')")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE plan_check")
+    assert "Merge" not in plan and "Hash" not in plan, plan
+    assert plan.count("Nested Loop") == 2, plan
