@@ -74,3 +74,21 @@ def test_development_keys_file_is_never_committed() -> None:
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert ".dev-keys.json" in ignored
     assert ".env" in ignored
+
+
+def test_the_wsgi_application_freezes_what_loading_it_built() -> None:
+    code = (
+        "import gc; before = gc.get_freeze_count(); "
+        "import purworejo_portal.wsgi; print(gc.get_freeze_count() - before)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The settings, the apps and their models, URL patterns: tens of thousands of objects.
+    assert int(result.stdout) > 20_000
