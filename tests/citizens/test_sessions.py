@@ -160,3 +160,35 @@ def test_session_statement_looks_the_account_up_by_id_when_statistics_are_stale(
         cursor.execute("DEALLOCATE plan_check")
     assert "Merge" not in plan and "Hash" not in plan, plan
     assert plan.count("Nested Loop") == 2, plan
+
+
+def test_a_sessions_text_is_verified_once_and_each_load_gets_its_own_data(
+    monkeypatch, settings
+) -> None:
+    from django.core import signing
+
+    store = SessionStore()
+    store["_messages"] = ["kept"]
+    store.save()
+    checks = []
+    real_loads = signing.loads
+    monkeypatch.setattr(signing, "loads", lambda *a, **kw: checks.append(1) or real_loads(*a, **kw))
+    first = SessionStore(store.session_key).load()
+    first["_messages"].append("changed in one request")
+    second = SessionStore(store.session_key).load()
+    assert second == {"_messages": ["kept"]} and len(checks) == 1
+    # Saved again, the session has a new text, which is verified.
+    saved = SessionStore(store.session_key)
+    saved["step"] = 2
+    saved.save()
+    assert SessionStore(store.session_key).load() == {"_messages": ["kept"], "step": 2}
+    assert len(checks) == 2
+
+
+def test_a_session_signed_with_a_retired_key_does_not_decode(settings) -> None:
+    store = SessionStore()
+    store["cart"] = "anything"
+    store.save()
+    assert SessionStore(store.session_key).load() == {"cart": "anything"}
+    settings.SECRET_KEY = "another-secret-key-" + "k" * 40
+    assert SessionStore(store.session_key).load() == {}
