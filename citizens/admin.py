@@ -1,8 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
+from citizens.selectors import user_has_history
 
 
 @admin.register(Kecamatan)
@@ -32,6 +38,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["email", "full_name"]
     autocomplete_fields = ["jurisdiction_desa", "jurisdiction_kecamatan"]
+    actions = ["delete_selected"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (
@@ -56,6 +63,48 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     ]
+
+    # An account with history is deactivated, never deleted: its history must be kept.
+    def delete_view(  # type: ignore[no-untyped-def]
+        self, request: HttpRequest, object_id: str, extra_context=None
+    ) -> HttpResponse:
+        user = self.get_object(request, unquote(object_id))
+        if user is not None and user_has_history(user=user):
+            self.message_user(
+                request,
+                _(
+                    "This account has a history (submissions, decisions, record changes, "
+                    "reads or link attempts) that must be kept, so it cannot be deleted. "
+                    "Deactivate it instead: untick 'Active' and save."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:citizens_user_change", args=[user.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    # Replaces the site's action of the same name (same description, same permission).
+    @admin.action(
+        permissions=["delete"], description=admin_actions.delete_selected.short_description
+    )
+    def delete_selected(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+        kept = sum(user_has_history(user=user) for user in queryset)
+        if kept:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected account has a history that must be kept: nothing was "
+                    "deleted. Deactivate it instead: open the account, untick "
+                    "'Active' and save.",
+                    "%(count)d selected accounts have a history that must be kept: nothing was "
+                    "deleted. Deactivate them instead: open each account, untick "
+                    "'Active' and save.",
+                    kept,
+                )
+                % {"count": kept},
+                messages.ERROR,
+            )
+            return None
+        return admin_actions.delete_selected(self, request, queryset)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -518,7 +518,8 @@ class ResidentLink(models.Model):
 class LinkAttempt(AppendOnlyModel):
     """Every attempt to link an account to a NIK; failures feed the lock-out."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: an account with history is deactivated, never deleted with its attempts.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     succeeded = models.BooleanField(default=False)
     attempted_at = models.DateTimeField(default=timezone.now)
 

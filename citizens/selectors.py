@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import F, Field, Model, Q, QuerySet, Window
+from django.db import router
+from django.db.models import F, Field, Model, ProtectedError, Q, QuerySet, RestrictedError, Window
+from django.db.models.deletion import Collector
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -490,3 +492,15 @@ def my_record_overview(
         ),
         activity_limit=limit,
     )
+
+
+def user_has_history(*, user: User) -> bool:
+    """Whether rows that must outlive the account point to it (history, audit entries,
+    submissions, decisions: every relation declared PROTECT). Such an account is deactivated,
+    never deleted, so that nobody's history is cascaded away with it."""
+    collector = Collector(using=router.db_for_write(User), origin=user)
+    try:
+        collector.collect([user])
+    except (ProtectedError, RestrictedError):
+        return True
+    return False

@@ -8,7 +8,7 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -674,6 +674,14 @@ def _encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
     return found
 
 
+def _declare_reencryption() -> None:
+    """Tell the append-only triggers (citizens.0013) that this transaction only re-encrypts:
+    they then let an UPDATE rewrite a history row's encrypted columns, and nothing else."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL portal.reencrypting = 'on'")
+
+
 def encryption_keys_rotate(
     *, batch_size: int = 2000, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
@@ -690,6 +698,7 @@ def encryption_keys_rotate(
         done = 0
         while True:
             with transaction.atomic():
+                _declare_reencryption()
                 # Locked, so an edit made meanwhile is not overwritten with the value read here.
                 rows = list(
                     manager.select_for_update()

@@ -58,6 +58,8 @@ DATABASE_OBJECT_MIGRATIONS = [
     "submissions.migrations.0006_page_generation_trigger",
     "citizens.migrations.0011_page_bump_once_per_update",
     "submissions.migrations.0007_page_bump_once_per_update",
+    "citizens.migrations.0013_history_append_only",
+    "submissions.migrations.0008_submissionevent_append_only",
 ]
 
 
