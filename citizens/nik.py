@@ -1,9 +1,12 @@
 """NIK and KK number validation.
 
 Structure (length, digits, date, serial, region) is checked with python-stdnum plus the rules
-stdnum leaves out. A NIK whose date or sex disagrees with the record, or that was issued in
-another regency, is valid: NIKs are not reissued after a correction or a move, so those are
-warnings (`nik_warnings`) for officers and the data-quality report, never refusals.
+stdnum leaves out. A NIK whose date or sex disagrees with a record already in the registry, or
+that was issued in another regency, is valid: NIKs are not reissued after a correction or a
+move, so those are warnings (`nik_warnings`) for officers and the data-quality report. A NIK
+that a submission gives a new record (a birth, an arrival, a stay) must agree with the person
+(`nik_disagreements`): the approval refuses it otherwise, so nobody is registered under a
+number they can never link their account with.
 """
 
 import datetime
@@ -125,6 +128,21 @@ def parse_nik(value: object) -> NikInfo:
 def validate_nik(value: object) -> str:
     """Django validator: return the compact NIK or raise ValidationError in the user's language."""
     return parse_nik(value).nik
+
+
+def nik_disagreements(nik: str, *, birth_date: datetime.date, sex: int) -> list[str]:
+    """Where a valid NIK disagrees with the person it is given to: its date part (digits 7 to
+    12, DDMMYY, day plus 40 for women) against the date of birth, and the sex. Raises
+    ValidationError if the NIK itself is not valid. The messages name no value."""
+    info = parse_nik(nik)
+    found = []
+    if not info.birth_date_matches(birth_date):
+        found.append(
+            str(_("The date of birth encoded in the NIK (digits 7 to 12) is not the person's."))
+        )
+    if info.sex != sex:
+        found.append(str(_("The sex encoded in the NIK is not the person's.")))
+    return found
 
 
 def nik_warnings(nik: str, *, birth_date: datetime.date, sex: int) -> list[str]:

@@ -23,7 +23,7 @@ from citizens.choices import (
     StayPurpose,
 )
 from citizens.models import Desa, Kecamatan, PermanentResident
-from citizens.nik import PURWOREJO_REGENCY, validate_nik
+from citizens.nik import PURWOREJO_REGENCY, nik_disagreements, validate_nik
 from submissions.choices import Kind
 from submissions.evidence import MAX_BYTES, MAX_FILES
 from submissions.kinds import (
@@ -243,6 +243,8 @@ class ProposalForm(forms.Form):
             self.fields[name].label = FIELD_LABELS[name]
             if name in proposed or name in self.current_text:
                 self.initial[name] = proposed.get(name, self.current_text.get(name))
+            if name in self.spec.required:
+                self.fields[name].required = True
             if self.spec.basis_per_element:
                 self.fields[f"basis_{name}"] = self._basis_field(_("Document proving the change"))
                 self.initial[f"basis_{name}"] = proposed_basis.get(name, "")
@@ -321,7 +323,18 @@ class ProposalForm(forms.Form):
                     self.add_error(f"basis_{name}", message)
         elif self.basis_required and changed and not cleaned.get("basis", "").strip():
             self.add_error("basis", message)
+        self._check_nik(cleaned)
         return cleaned
+
+    def _check_nik(self, cleaned: Mapping[str, Any]) -> None:
+        """A NIK given to a new record must agree with the person (as the approval checks)."""
+        nik, birth_date, sex = cleaned.get("nik"), cleaned.get("birth_date"), cleaned.get("sex")
+        if not self.spec.sets_nik or not nik or birth_date is None or sex is None:
+            return
+        if self.has_current:
+            return  # a renewal keeps the registered NIK (submission_file refuses another)
+        for problem in nik_disagreements(nik, birth_date=birth_date, sex=int(sex)):
+            self.add_error("nik", problem)
 
 
 def _choice(enum_choices: Iterable[tuple[Any, Any]], **kwargs: Any) -> CodeField:

@@ -174,6 +174,11 @@ INSTITUTION = (
 )
 # A temporary residence letter request (skts): what the letter will carry beyond the registry.
 SKTS = ("skts_valid_until", "skts_host_name", "skts_host_nik")
+# What a new record must hold before approval: F-1.01 names the mother of every resident
+# (the account link asks for her name); a stay (F-1.15) is registered without it.
+BIRTH_REQUIRED = ("full_name", "sex", "birth_place", "birth_date", "religion", "mother_name")
+ARRIVAL_REQUIRED = ("nik", *BIRTH_REQUIRED)
+NON_PERMANENT_REQUIRED = ("nik", "full_name", "sex", "birth_place", "birth_date")
 
 # How the person concerned is chosen before the proposal form opens.
 SUBJECT_MEMBER = "member"  # a member of the filer's family (or, assisted, a resident by NIK)
@@ -199,6 +204,12 @@ class KindSpec:
     self_allowed: bool = True
     # Filed only by the stakeholder exchange (CSV or API), never through the portal's forms.
     institution_only: bool = False
+    # The elements the registry record must hold before any approval (form F-1.01 for a new
+    # permanent resident, F-1.15 for a stay): proposed now or already registered.
+    required: tuple[str, ...] = ()
+    # The approval gives a record its NIK (Dukcapil's for a newborn, the newcomer's own),
+    # which must then agree with the person's date of birth and sex.
+    sets_nik: bool = False
 
 
 SPECS: Mapping[Kind, KindSpec] = {
@@ -223,6 +234,8 @@ SPECS: Mapping[Kind, KindSpec] = {
             BIRTH,
             _("Add a newborn child to the family card."),
             SUBJECT_FAMILY,
+            required=BIRTH_REQUIRED,
+            sets_nik=True,
         ),
         KindSpec(
             Kind.DEATH,
@@ -244,12 +257,16 @@ SPECS: Mapping[Kind, KindSpec] = {
             ARRIVAL,
             _("Coming to live in Purworejo from another regency or city."),
             SUBJECT_NONE,
+            required=ARRIVAL_REQUIRED,
+            sets_nik=True,
         ),
         KindSpec(
             Kind.NON_PERMANENT,
             NON_PERMANENT,
             _("Staying in Purworejo for less than a year to study, work or for family."),
             SUBJECT_NONE,
+            required=NON_PERMANENT_REQUIRED,
+            sets_nik=True,
         ),
         KindSpec(
             Kind.REPORT,

@@ -31,6 +31,12 @@ def demo_reviews_seed() -> list[str]:
     me: PermanentResident = link.permanent_resident
     family = me.family
     occupation = Occupation.TEACHER if me.occupation != Occupation.TEACHER else Occupation.FARMER
+    # A birth names the mother (F-1.01): the citizen herself, or a woman of the family card.
+    mother = (
+        me
+        if me.sex == Sex.FEMALE
+        else family.members.filter(sex=Sex.FEMALE).exclude(pk=me.pk).order_by("pk").first()
+    )
     requests: list[tuple[Kind, dict[str, object], bool]] = [
         (
             Kind.BIODATA_CORRECTION,
@@ -46,7 +52,7 @@ def demo_reviews_seed() -> list[str]:
                 "birth_date": datetime.date.today() - datetime.timedelta(days=20),
                 "religion": Religion.ISLAM,
                 "father_name": me.full_name if me.sex == Sex.MALE else "",
-                "mother_name": me.full_name if me.sex == Sex.FEMALE else "",
+                "mother_name": mother.full_name if mother else "IBU DEMO SAPUTRA",
                 "basis": "Surat keterangan lahir dari bidan",
             },
             True,

@@ -47,3 +47,21 @@ class ConflictNotConfirmed(ReviewError):
 
 class MergeRefused(ReviewError):
     message = _("The change cannot be written to the registry.")
+
+
+class RecordIncomplete(MergeRefused):
+    message = _(
+        "The registry needs these elements before this submission can be approved: "
+        "%(fields)s. Return it to the citizen to complete them."
+    )
+
+    def __init__(self, fields: list[str], labels: list[str]) -> None:
+        self.fields = fields
+        super().__init__(self.message % {"fields": ", ".join(labels)})
+
+
+class NikDisagrees(MergeRefused):
+    message = _("The NIK does not belong to this person: %(problems)s Check the NIK and the data.")
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(self.message % {"problems": " ".join(problems)})

@@ -36,10 +36,16 @@ from citizens.models import (
     RecordChange,
     User,
 )
+from citizens.nik import nik_disagreements
 from submissions import kinds
 from submissions.choices import Kind
 from submissions.models import Submission, SubmissionItem
-from verification.exceptions import ConflictNotConfirmed, MergeRefused
+from verification.exceptions import (
+    ConflictNotConfirmed,
+    MergeRefused,
+    NikDisagrees,
+    RecordIncomplete,
+)
 
 AnyResident = PermanentResident | NonPermanentResident
 
@@ -156,6 +162,45 @@ def conflicts(submission: Submission, items: Iterable[SubmissionItem] | None = N
         for item in (submission.items.all() if items is None else items)
         if item.field in now and now[item.field].strip() != item.value_before.strip()
     ]
+
+
+def integrity_check(
+    submission: Submission,
+    *,
+    items: Iterable[SubmissionItem] | None = None,
+    data: MergeInput | None = None,
+) -> None:
+    """The registry's integrity at every approval: the elements the kind requires
+    (kinds.KindSpec.required, the F-1.01 ones) are proposed or already registered, and a NIK
+    the approval gives a record (the newcomer's own, or Dukcapil's for a newborn in `data`)
+    agrees with the person's date of birth and sex. Raises RecordIncomplete, NikDisagrees, or
+    MergeRefused for a NIK that is not valid at all; messages name elements, never values."""
+    spec = kinds.SPECS[Kind(submission.kind)]
+    if not spec.required and not spec.sets_nik:
+        return
+    after = {
+        item.field: item.value_after
+        for item in (submission.items.all() if items is None else items)
+    }
+    values = {**current_values(submission), **after}
+    missing = [name for name in spec.required if not values.get(name, "").strip()]
+    if missing:
+        raise RecordIncomplete(
+            missing, [str(kinds.FIELD_LABELS.get(name, name)) for name in missing]
+        )
+    nik = (data.nik if data is not None else "") or after.get("nik", "")
+    if not spec.sets_nik or not nik.strip():
+        return
+    try:
+        birth_date = datetime.date.fromisoformat(values.get("birth_date", ""))
+        sex = int(values.get("sex", ""))
+        problems = nik_disagreements(nik, birth_date=birth_date, sex=sex)
+    except ValidationError as exc:
+        raise MergeRefused(" ".join(exc.messages)) from exc
+    except ValueError as exc:
+        raise MergeRefused() from exc
+    if problems:
+        raise NikDisagrees(problems)
 
 
 def _parse(model: type[models.Model], name: str, text: str) -> Any:

@@ -163,6 +163,8 @@ def submission_decide(
     if outcome == Outcome.APPROVE:
         route = submission.route or [str(t) for t in routing.route_for(submission.kind)]
         following = routing.next_tier(route, tier)
+        # At every tier, so that no tier forwards what the registry cannot take.
+        merging.integrity_check(submission, data=merge_input if following is None else None)
         if following is not None:
             submission = submission_transition(
                 submission=submission,

@@ -124,9 +124,7 @@ def test_admin_refuses_to_delete_an_account_when_it_has_history(
 ) -> None:
     client.force_login(system_admin)
     response = client.post(_delete_url(citizen), {"post": "yes"}, follow=True)
-    assert response.redirect_chain[0][0] == reverse(
-        "admin:citizens_user_change", args=[citizen.pk]
-    )
+    assert response.redirect_chain[0][0] == reverse("admin:citizens_user_change", args=[citizen.pk])
     assert "tidak dapat dihapus" in response.text
     assert "Aktif" in response.text
     assert User.objects.filter(pk=citizen.pk, is_active=True).exists()

@@ -303,6 +303,7 @@ def _newcomer(region: str = "340401", sex: int = Sex.MALE) -> dict[str, str]:
         "marital_status": "1",
         "education": "5",
         "occupation": "3",
+        "mother_name": "Ibu Tamu",
     }
 
 
@@ -743,6 +744,7 @@ def test_birth_is_edited_and_resubmitted_when_returned(me_client, family, operat
         "birth_place": "Purworejo",
         "birth_date": "2025-10-01",
         "religion": "1",
+        "mother_name": "Siti Pemilik",
         "basis": "Surat bidan",
     }
     me_client.post(_new(Kind.BIRTH), data)

@@ -587,6 +587,7 @@ def test_merge_is_refused_when_the_dukcapil_nik_is_not_valid(owner, family, revi
             "birth_place": "PURWOREJO",
             "birth_date": datetime.date.today() - datetime.timedelta(days=5),
             "religion": 1,
+            "mother_name": me.full_name,
             "basis": "Surat keterangan lahir",
         },
         subject=kinds.subject_of(me),
