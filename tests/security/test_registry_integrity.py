@@ -6,6 +6,7 @@ names no value; nothing is decided or written."""
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from citizens.choices import Sex
 from citizens.crypto import nik_index
@@ -153,3 +154,17 @@ def test_arrival_is_refused_at_the_first_approval_when_its_nik_is_not_the_person
     message = _refused(submission, reviewers[Tier.DESA])
     assert "Tanggal lahir yang terkandung dalam NIK" in message
     assert fresh(submission).current_tier == Tier.DESA
+
+
+def test_verifier_sees_why_a_birth_is_refused_when_the_probed_nik_is_entered(
+    client, owner, family, reviewers
+) -> None:
+    submission = approve_through(_birth(owner, family), reviewers, until=Tier.DUKCAPIL)
+    client.force_login(reviewers[Tier.DUKCAPIL])
+    url = reverse("verification:decide", args=[submission.tracking_code])
+    response = client.post(url, {"outcome": "approve", "nik": PROBED_NIK}, follow=True)
+    assert response.status_code == 200
+    assert "NIK ini bukan milik orang tersebut" in response.text
+    assert PROBED_NIK not in response.text
+    assert fresh(submission).status == Status.IN_REVIEW
+    assert not PermanentResident.objects.filter(nik_index=nik_index(PROBED_NIK)).exists()
