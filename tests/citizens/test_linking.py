@@ -224,6 +224,27 @@ def test_one_new_failure_does_not_lock_again_when_the_lock_has_expired(citizen) 
     assert link.permanent_resident == resident
 
 
+def test_record_stays_open_online_when_its_failures_are_spread_over_more_than_a_day(
+    citizen,
+) -> None:
+    resident = resident_create()
+    with time_machine.travel(T0, tick=False) as clock:
+        for _ in range(4):
+            _fail(UserFactory(role=Role.CITIZEN), resident, 1)
+        clock.shift(datetime.timedelta(hours=24, minutes=1))
+        _fail(UserFactory(role=Role.CITIZEN), resident, 1)
+        link = linking.identity_link(user=citizen, **_details(resident))
+    assert link.permanent_resident == resident
+
+
+def test_tries_left_count_the_account_and_the_address_when_the_page_opens(citizen) -> None:
+    resident = resident_create()
+    _fail(citizen, resident, 2, nik=UNKNOWN_NIK)
+    assert linking.link_tries_left(user=citizen) == 3
+    _fail(citizen, resident, 3, nik=UNKNOWN_NIK)
+    assert linking.link_tries_left(user=citizen) == 0
+
+
 def test_lock_is_per_account_when_another_account_failed(citizen) -> None:
     resident = resident_create()
     other = UserFactory(role=Role.CITIZEN)
