@@ -8,9 +8,11 @@ linked; an operator moves a wrongly held link with a reason, audited.
 """
 
 import datetime
+import threading
 
 import pytest
 import time_machine
+from django.db import connections
 from django.urls import reverse
 
 from citizens import linking
@@ -312,3 +314,39 @@ def test_link_move_page_is_forbidden_when_the_user_is_not_a_village_operator(
     for user in [_citizen(), officer_kecamatan, verifier]:
         client.force_login(user)
         assert client.get(url).status_code == 403
+
+
+# Parallel guesses (PostgreSQL: each thread on its own connection)
+
+THREADS = 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_from_many_accounts_get_no_more_than_the_record_limit() -> None:
+    resident = resident_create()
+    attackers = [_citizen() for _ in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[object] = [None] * THREADS
+
+    def guess(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            linking.identity_link(
+                user=attackers[index], **_details(resident, mother_name=f"IBU TEBAKAN {index}")
+            )
+        except Exception as exc:  # reported by the assertions
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(index,)) for index in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(outcome, RegistryError) for outcome in outcomes), outcomes
+    assert LinkAttempt.objects.filter(succeeded=False).count() == 5
+    with pytest.raises(RegistryError):
+        linking.identity_link(user=_citizen(), **_details(resident))
+    assert not ResidentLink.objects.exists()
