@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from citizens import linking, policy, selectors
 from citizens.choices import Role
-from citizens.exceptions import LinkFailed, RegistryError
+from citizens.exceptions import LinkClosed, LinkFailed, RegistryError
 from citizens.link_forms import IdentityLinkForm, LinkConfirmForm, LinkMoveForm
 from citizens.models import User
 
@@ -63,6 +63,9 @@ def identity_link(request: HttpRequest) -> HttpResponse:
         except LinkFailed as exc:
             form.add_error(None, str(exc.message))
             tries_left = exc.tries_left
+        except LinkClosed as exc:
+            form.add_error(None, str(exc.message))
+            tries_left = 0
         except RegistryError as exc:
             form.add_error(None, str(exc.message))
         else:

@@ -100,6 +100,7 @@ def test_link_page_says_linking_is_closed_when_the_record_reached_its_limit(clie
     client.force_login(_citizen())
     response = client.post(reverse("linking:link"), _form(resident))
     assert response.status_code == 200 and CLOSED in response.text
+    assert "Tidak ada sisa percobaan untuk saat ini." in response.text
     assert not ResidentLink.objects.exists()
 
 
