@@ -250,6 +250,11 @@ class AccessPurpose(models.TextChoices):
     REVIEW = "review", _("Reviewed for a submission")
     INSTITUTION_READ = "institution_read", _("Institution read through the API")
     EXPORT = "export", _("Included in an export")
+    LINK_FAILED = "link_failed", _("Failed attempt to link an account to this record")
+    LINK_REFUSED = (
+        "link_refused",
+        _("Another account gave this record's details; refused, as it is linked to yours"),
+    )
 
 
 class AuditAction(models.TextChoices):
@@ -260,3 +265,5 @@ class AuditAction(models.TextChoices):
     RETURN = "return", _("Returned for revision")
     MERGE = "merge", _("Merged into the registry")
     LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")
+    LINK_CONFIRM = "link_confirm", _("Linked an account in person")
+    LINK_MOVE = "link_move", _("Moved an account link to another account")

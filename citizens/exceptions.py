@@ -33,12 +33,20 @@ class UnknownField(RegistryError):
 
 
 class LinkFailed(RegistryError):
-    """One message for every mismatch: it never says which detail was wrong or if the NIK exists."""
+    """One message for every mismatch: it never says which detail was wrong or if the NIK exists.
+
+    `tries_left` is how many more failures the account, its address and the NIK tried may
+    have before linking is locked or closed; it is counted alike for unknown NIKs.
+    """
 
     message = _(
         "These details do not match the population register. Check them against your KTP and "
         "family card (KK) and try again, or ask your village office for help."
     )
+
+    def __init__(self, message: object = None, *, tries_left: int | None = None) -> None:
+        self.tries_left = tries_left
+        super().__init__(message)
 
 
 class LinkLocked(RegistryError):
@@ -51,11 +59,19 @@ class LinkLocked(RegistryError):
         super().__init__(message)
 
 
-class AlreadyLinked(RegistryError):
+class LinkClosed(RegistryError):
+    """Online linking of the NIK tried is closed after too many failures against it, from
+    any accounts; only the village operator can link it in person. Said alike for unknown NIKs."""
+
     message = _(
-        "This resident is already linked to another account. Please ask your village office "
-        "for help."
+        "Online linking of this record is closed after too many failed attempts. Visit your "
+        "village office with your KTP and KK: the village operator can link your account in "
+        "person."
     )
+
+
+class AlreadyLinked(RegistryError):
+    message = _("This record is linked to another account: ask your village office.")
 
 
 class AccountAlreadyLinked(RegistryError):

@@ -65,3 +65,24 @@ class LinkConfirmForm(forms.Form):
 
     def clean_nik(self) -> str:
         return validate_nik(self.cleaned_data["nik"])
+
+
+class LinkMoveForm(forms.Form):
+    """A village operator moves a record's link to another account, with the reason."""
+
+    email = forms.EmailField(
+        label=_("E-mail address of the account to link instead"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    nik = forms.CharField(label=_("Resident's NIK"), max_length=32, widget=_number_input())
+    reason = forms.CharField(
+        label=_("Reason for moving the link"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    checked_in_person = forms.BooleanField(
+        label=_("I have checked the resident's KTP/KK in person"), required=True
+    )
+
+    def clean_nik(self) -> str:
+        return validate_nik(self.cleaned_data["nik"])

@@ -516,17 +516,28 @@ class ResidentLink(models.Model):
 
 
 class LinkAttempt(AppendOnlyModel):
-    """Every attempt to link an account to a NIK; failures feed the lock-out."""
+    """Every attempt to link an account to a NIK; failures feed the lock-outs, which count
+    them per account, per IP address and per target record (citizens/linking.py).
+
+    The target is the blind index of the NIK tried, whether or not it is registered, and the
+    address is kept only as a blind index too: neither is stored in plaintext.
+    """
 
     # PROTECT: an account with history is deactivated, never deleted with its attempts.
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     succeeded = models.BooleanField(default=False)
     attempted_at = models.DateTimeField(default=timezone.now)
+    target_index = models.CharField(max_length=64, blank=True, default="")
+    ip_index = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("link attempt")
         verbose_name_plural = _("link attempts")
-        indexes = [models.Index(fields=["user", "attempted_at"], name="link_attempt_user")]
+        indexes = [
+            models.Index(fields=["user", "attempted_at"], name="link_attempt_user"),
+            models.Index(fields=["target_index", "attempted_at"], name="link_attempt_target"),
+            models.Index(fields=["ip_index", "attempted_at"], name="link_attempt_ip"),
+        ]
 
     def __str__(self) -> str:
         return f"attempt #{self.pk}"

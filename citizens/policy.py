@@ -78,6 +78,17 @@ def can_file_for_resident(user: AnyUser, desa: Desa) -> bool:
     return is_officer(user) and user.role == Role.OPERATOR_DESA and covers_desa(user, desa)
 
 
+def can_link_in_person(user: AnyUser, desa: Desa) -> bool:
+    """Only the village operator of the resident's own desa links an account to them, after
+    checking the KTP/KK in person; this is the way in once online linking of a record closed."""
+    return is_officer(user) and user.role == Role.OPERATOR_DESA and covers_desa(user, desa)
+
+
+def can_move_resident_link(user: AnyUser, desa: Desa) -> bool:
+    """Moving a record's link to another account: the same village operator, in person."""
+    return can_link_in_person(user, desa)
+
+
 # Which review tier each officer role acts at (values of submissions.choices.Tier).
 REVIEW_TIERS = {
     Role.OPERATOR_DESA: "desa",

@@ -304,6 +304,17 @@ SKTS_OFFICIAL_POSITION = env(
 )
 SKTS_PUBLIC_BASE_URL = env("SKTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 SKTS_VERIFY_RATE_PER_MINUTE = env.int("SKTS_VERIFY_RATE_PER_MINUTE", default=30)
+# Linking an account to a resident (citizens/linking.py). Failed attempts are counted per
+# account (locked for the window after the latest of MAX failures within it), per IP address
+# (the same rule) and per target record by its NIK's blind index: once a record has had
+# LINK_TARGET_MAX_FAILURES failures within LINK_TARGET_WINDOW_HOURS, online linking of it is
+# closed for good and only its village operator can link it in person.
+LINK_ACCOUNT_MAX_FAILURES = env.int("LINK_ACCOUNT_MAX_FAILURES", default=5)
+LINK_ACCOUNT_WINDOW_MINUTES = env.int("LINK_ACCOUNT_WINDOW_MINUTES", default=60)
+LINK_IP_MAX_FAILURES = env.int("LINK_IP_MAX_FAILURES", default=20)
+LINK_IP_WINDOW_MINUTES = env.int("LINK_IP_WINDOW_MINUTES", default=60)
+LINK_TARGET_MAX_FAILURES = env.int("LINK_TARGET_MAX_FAILURES", default=5)
+LINK_TARGET_WINDOW_HOURS = env.int("LINK_TARGET_WINDOW_HOURS", default=24)
 # Statistics: published counts under this are suppressed for analysts and in downloads.
 STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
 # Scheduled reports: addresses besides the heads' accounts (comma-separated).

@@ -42,10 +42,17 @@ def _details(resident, **overrides) -> dict:
     return details
 
 
-def _fail(user, resident, times: int) -> None:
+# A valid NIK that is not registered: failures against it pause the account without closing
+# online linking of the record the test links afterwards (failures per record are counted
+# too, see tests/security/test_link_bruteforce.py).
+UNKNOWN_NIK = "3306064505900999"
+
+
+def _fail(user, resident, times: int, *, nik: str | None = None) -> None:
+    overrides = {"mother_name": "SALAH"} | ({"nik": nik} if nik else {})
     for _ in range(times):
         with pytest.raises(LinkFailed):
-            linking.identity_link(user=user, **_details(resident, mother_name="SALAH"))
+            linking.identity_link(user=user, **_details(resident, **overrides))
 
 
 def _non_permanent(desa, *, kk_number: str = "", mother_name: str = "IBU TAMU"):
@@ -160,7 +167,7 @@ def test_linking_is_locked_for_an_hour_when_five_attempts_failed(citizen) -> Non
     resident = resident_create()
     with time_machine.travel(T0, tick=False) as clock:
         for _ in range(5):
-            _fail(citizen, resident, 1)
+            _fail(citizen, resident, 1, nik=UNKNOWN_NIK)
             clock.shift(datetime.timedelta(minutes=5))
         latest_failure = T0 + datetime.timedelta(minutes=20)
         # Correct details are refused too while the account is locked, and not evaluated.
@@ -198,9 +205,9 @@ def test_lock_is_logged_without_personal_data_when_a_locked_account_tries(citize
 def test_failures_older_than_an_hour_do_not_count_when_deciding_the_lock(citizen) -> None:
     resident = resident_create()
     with time_machine.travel(T0, tick=False) as clock:
-        _fail(citizen, resident, 4)
+        _fail(citizen, resident, 4, nik=UNKNOWN_NIK)
         clock.shift(datetime.timedelta(minutes=61))
-        _fail(citizen, resident, 1)
+        _fail(citizen, resident, 1, nik=UNKNOWN_NIK)
         link = linking.identity_link(user=citizen, **_details(resident))
     assert link.permanent_resident == resident
 
@@ -208,17 +215,40 @@ def test_failures_older_than_an_hour_do_not_count_when_deciding_the_lock(citizen
 def test_one_new_failure_does_not_lock_again_when_the_lock_has_expired(citizen) -> None:
     resident = resident_create()
     with time_machine.travel(T0, tick=False) as clock:
-        _fail(citizen, resident, 5)
-        clock.shift(datetime.timedelta(hours=1, minutes=1))
+        _fail(citizen, resident, 4, nik=UNKNOWN_NIK)
+        clock.shift(datetime.timedelta(minutes=1))
         _fail(citizen, resident, 1)
+        clock.shift(datetime.timedelta(hours=1, minutes=1))
+        _fail(citizen, resident, 1, nik=UNKNOWN_NIK)
         link = linking.identity_link(user=citizen, **_details(resident))
     assert link.permanent_resident == resident
+
+
+def test_record_stays_open_online_when_its_failures_are_spread_over_more_than_a_day(
+    citizen,
+) -> None:
+    resident = resident_create()
+    with time_machine.travel(T0, tick=False) as clock:
+        for _ in range(4):
+            _fail(UserFactory(role=Role.CITIZEN), resident, 1)
+        clock.shift(datetime.timedelta(hours=24, minutes=1))
+        _fail(UserFactory(role=Role.CITIZEN), resident, 1)
+        link = linking.identity_link(user=citizen, **_details(resident))
+    assert link.permanent_resident == resident
+
+
+def test_tries_left_count_the_account_and_the_address_when_the_page_opens(citizen) -> None:
+    resident = resident_create()
+    _fail(citizen, resident, 2, nik=UNKNOWN_NIK)
+    assert linking.link_tries_left(user=citizen) == 3
+    _fail(citizen, resident, 3, nik=UNKNOWN_NIK)
+    assert linking.link_tries_left(user=citizen) == 0
 
 
 def test_lock_is_per_account_when_another_account_failed(citizen) -> None:
     resident = resident_create()
     other = UserFactory(role=Role.CITIZEN)
-    _fail(other, resident, 5)
+    _fail(other, resident, 5, nik=UNKNOWN_NIK)
     assert linking.identity_link(user=citizen, **_details(resident)).permanent_resident == resident
 
 
