@@ -89,6 +89,15 @@ class IdempotencyKeyMissing(ApiError):
     default_detail = _("The 'Idempotency-Key' header is required (at most 80 characters).")
 
 
+class DuplicateKeys(ApiError):
+    # The code a file with a repeated column gets (stakeholders.parsing.check_header).
+    default_code = "duplicate_columns"
+    default_detail = _(
+        "A JSON object names these keys more than once: %(keys)s. Send each key once: "
+        "nothing was done."
+    )
+
+
 _CODES: dict[type[exceptions.APIException], tuple[str, object]] = {
     exceptions.NotAuthenticated: ("key_missing", KeyMissing.default_detail),
     exceptions.AuthenticationFailed: ("key_invalid", KeyInvalid.default_detail),
