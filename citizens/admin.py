@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
+from citizens.signals import account_deactivated
 
 
 @admin.register(Kecamatan)
@@ -56,6 +60,13 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     ]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            actor = request.user if isinstance(request.user, User) else None
+            account_deactivated.send(sender=User, user=obj, actor=actor)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

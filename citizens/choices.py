@@ -260,3 +260,6 @@ class AuditAction(models.TextChoices):
     RETURN = "return", _("Returned for revision")
     MERGE = "merge", _("Merged into the registry")
     LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")
+    MEMBER_DEACTIVATE = "member_off", _("Deactivated an institution admin")
+    KEY_SUSPEND = "key_suspend", _("Suspended an API key")
+    KEY_HANDOVER = "key_handover", _("Handed an API key over to another admin")

@@ -46,6 +46,15 @@ class KeyExpired(exceptions.AuthenticationFailed):
     default_detail = _("This API key has expired. Ask your institution admin for a new key.")
 
 
+class KeySuspended(exceptions.AuthenticationFailed):
+    default_code = "key_suspended"
+    default_detail = _(
+        "This API key is suspended: the admin who holds it no longer acts for your "
+        "institution. Another admin of your institution or Dukcapil can hand it over, or "
+        "issue a new key."
+    )
+
+
 class InstitutionInactive(exceptions.PermissionDenied):
     default_code = "institution_inactive"
     default_detail = _("Your institution is not active for data exchange.")
