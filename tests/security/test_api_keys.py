@@ -191,3 +191,51 @@ def test_handover_is_refused_when_the_new_holder_is_not_an_active_admin_of_the_i
 
     assert ApiKey.objects.get(pk=api_key.pk).owner == holder
     assert not AuditEntry.objects.filter(action=AuditAction.KEY_HANDOVER).exists()
+
+
+def _head_client(client, head: User):
+    TOTP.activate(head, generate_totp_secret())
+    client.force_login(head)
+    return client
+
+
+def test_head_deactivates_a_member_and_hands_their_key_over_on_the_institution_page(
+    client, office, key, holder, colleague, head_of_dukcapil
+) -> None:
+    member = InstitutionMember.objects.get(user=holder)
+    api_key = ApiKey.objects.get(owner=holder)
+    _head_client(client, head_of_dukcapil)
+
+    page = client.get(reverse("stakeholders:manage_institution", args=[office.pk]))
+    deactivated = client.post(
+        reverse("stakeholders:manage_member_deactivate", args=[office.pk, member.pk]),
+        {"reason": "Pindah tugas"},
+    )
+    handed = client.post(
+        reverse("stakeholders:manage_api_key_handover", args=[office.pk, api_key.pk]),
+        {"to_member": InstitutionMember.objects.get(user=colleague).pk, "reason": "Pengganti"},
+    )
+
+    assert page.status_code == 200
+    assert f"prw_{api_key.prefix}_" in page.text
+    assert deactivated.status_code == handed.status_code == 302
+    assert not InstitutionMember.objects.get(pk=member.pk).is_active
+    assert ApiKey.objects.get(pk=api_key.pk).owner == colleague
+    client.logout()
+    assert _call(client, key).status_code == 200
+
+
+def test_institution_admin_cannot_deactivate_a_colleague_on_the_head_page(
+    client, office, holder, colleague
+) -> None:
+    TOTP.activate(colleague, generate_totp_secret())
+    client.force_login(colleague)
+    member = InstitutionMember.objects.get(user=holder)
+
+    response = client.post(
+        reverse("stakeholders:manage_member_deactivate", args=[office.pk, member.pk]),
+        {"reason": "x"},
+    )
+
+    assert response.status_code == 403
+    assert InstitutionMember.objects.get(pk=member.pk).is_active
