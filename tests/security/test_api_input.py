@@ -7,6 +7,9 @@ import json
 
 import pytest
 from django.conf import settings
+from django.core import validators as core_validators
+from django.db.models import fields as model_fields
+from django.forms import fields as form_fields
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
@@ -125,9 +128,11 @@ def test_batch_errors_name_the_api_rows_when_rows_1_and_51_repeat_a_nik(
     assert not any("2, 52" in error for errors in by_line.values() for error in errors)
 
 
-def _drf_messages() -> set[str]:
+def _framework_messages() -> set[str]:
+    """Every default validation message of Django's and DRF's fields and validators, and
+    DRF's exceptions, in English."""
     found: list[object] = []
-    for module in (fields, serializers, relations):
+    for module in (fields, serializers, relations, form_fields, model_fields):
         for klass in vars(module).values():
             if inspect.isclass(klass):
                 for base in klass.__mro__:
@@ -135,17 +140,18 @@ def _drf_messages() -> set[str]:
     for klass in vars(exceptions).values():
         if inspect.isclass(klass) and issubclass(klass, exceptions.APIException):
             found.append(klass.default_detail)
-    for klass in vars(validators).values():
-        if inspect.isclass(klass) and isinstance(getattr(klass, "message", None), Promise):
-            found.append(klass.message)
+    for module in (validators, core_validators):
+        for klass in vars(module).values():
+            if inspect.isclass(klass) and isinstance(getattr(klass, "message", None), Promise):
+                found.append(klass.message)
     with translation.override("en"):
         return {str(message) for message in found if str(message) not in ("", "None")}
 
 
-def test_every_drf_message_has_an_indonesian_translation_when_the_language_is_default() -> None:
+def test_every_framework_message_is_translated_when_the_language_is_indonesian() -> None:
     assert settings.LANGUAGE_CODE == "id"
-    messages = _drf_messages()
-    assert len(messages) > 50
+    messages = _framework_messages()
+    assert len(messages) > 100
 
     with translation.override("id"):
         untranslated = sorted(text for text in messages if translation.gettext(text) == text)

@@ -1,8 +1,9 @@
-"""Django REST framework's own messages that its Indonesian catalogue leaves untranslated.
+"""Django's and Django REST framework's own messages that their Indonesian catalogues leave
+untranslated.
 
 Marked here (never called) so that makemessages keeps their entries in locale/id: every
-validation message the API answers, DRF's included, is in Indonesian (tests/security/
-test_api_input.py lists DRF's messages and checks each one)."""
+validation message the API answers, the frameworks' included, is in Indonesian
+(tests/security/test_api_input.py lists the frameworks' messages and checks each one)."""
 
 from django.utils.translation import gettext_noop
 
@@ -50,3 +51,5 @@ DRF_MESSAGES = (
     gettext_noop("This list may not be empty."),
     gettext_noop("This value does not match the required pattern."),
 )
+
+DJANGO_MESSAGES = (gettext_noop("“%(value)s” is not a valid binary value."),)
