@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
@@ -9,6 +11,7 @@ from django.utils.translation import ngettext
 
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
 from citizens.selectors import user_has_history
+from citizens.signals import account_deactivated
 
 
 @admin.register(Kecamatan)
@@ -105,6 +108,13 @@ class UserAdmin(BaseUserAdmin):
             )
             return None
         return admin_actions.delete_selected(self, request, queryset)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            actor = request.user if isinstance(request.user, User) else None
+            account_deactivated.send(sender=User, user=obj, actor=actor)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -267,3 +267,6 @@ class AuditAction(models.TextChoices):
     LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")
     LINK_CONFIRM = "link_confirm", _("Linked an account in person")
     LINK_MOVE = "link_move", _("Moved an account link to another account")
+    MEMBER_DEACTIVATE = "member_off", _("Deactivated an institution admin")
+    KEY_SUSPEND = "key_suspend", _("Suspended an API key")
+    KEY_HANDOVER = "key_handover", _("Handed an API key over to another admin")

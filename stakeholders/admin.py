@@ -48,10 +48,13 @@ class MemberInline(admin.TabularInline):  # type: ignore[type-arg]
     model = InstitutionMember
     fk_name = "institution"
     extra = 0
-    fields = readonly_fields = ["user", "invited_by", "invited_at"]
+    fields = readonly_fields = ["user", "invited_by", "invited_at", "is_active", "deactivated_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # invitations go through the head's page (account, e-mail, TOTP)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivated on the head's page, which suspends the member's API keys
 
 
 @admin.register(Institution)
@@ -103,7 +106,15 @@ class ExchangeRowAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["prefix", "name", "institution", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "prefix",
+        "name",
+        "institution",
+        "expires_at",
+        "revoked_at",
+        "suspended_at",
+        "last_used_at",
+    ]
     list_filter = ["institution"]
     list_select_related = ["institution"]
     fields = readonly_fields = [
@@ -111,9 +122,11 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "name",
         "prefix",
         "created_by",
+        "owner",
         "created_at",
         "expires_at",
         "revoked_at",
+        "suspended_at",
         "last_used_at",
     ]
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from stakeholders import catalogue
 from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, WriteMode
 from stakeholders.manage_selectors import AuthorityRow
-from stakeholders.models import Institution
+from stakeholders.models import Institution, InstitutionMember
 from stakeholders.services import API_KEY_MAX_DAYS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -120,6 +120,30 @@ class AuthorityForm(forms.Form):
 class InviteForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("E-mail address"))
+
+
+class MemberDeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for deactivating"), max_length=200)
+
+
+class ApiKeyHandoverForm(forms.Form):
+    """Hand a key to another active admin of the key's institution."""
+
+    to_member = forms.ModelChoiceField(label=_("New holder"), queryset=None)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("Reason for the handover"), max_length=200)
+
+    def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_member"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            InstitutionMember.objects.filter(
+                institution=institution, is_active=True, user__is_active=True
+            )
+            .select_related("user")
+            .order_by("invited_at")
+        )
+        field.label_from_instance = lambda member: member.user.email
 
 
 class ApiKeyForm(forms.Form):

@@ -341,7 +341,7 @@ def _validate_rows(batch: ExchangeBatch) -> dict[str, dict[str, int]]:
             ExchangeRow.objects.bulk_create(
                 ExchangeRow(
                     batch_id=batch.pk,
-                    line=row.number if batch.via_api else row.line,
+                    line=row.line,
                     nik_index=result.nik_index,
                     values=json.dumps(
                         {
@@ -368,7 +368,7 @@ def _validate_rows(batch: ExchangeBatch) -> dict[str, dict[str, int]]:
 def _parse_stored(batch: ExchangeBatch) -> parsing.ParsedFile:
     with batch.file.open("rb") as stream:
         content = stream.read(parsing.MAX_BYTES + 1)
-    return parsing.parse_file(content, format=UploadFormat(batch.format))
+    return parsing.parse_file(content, format=UploadFormat(batch.format), by_position=batch.via_api)
 
 
 def _counts(batch_id: int) -> dict[str, int]:
@@ -561,6 +561,23 @@ def _bad_date(column: str, text: str) -> str:
     ) % {"column": column}
 
 
+def _reasons(exc: ValidationError) -> str:
+    """What is wrong with a cell, never its value: Django's messages quote it ("Nilai
+    '3306…' bukan pilihan yang valid"), and a value in the wrong column may be a NIK. Stored
+    row errors reach the preview, the API and the error CSV."""
+    reasons: list[str] = []
+    for error in exc.error_list:
+        if "value" in (error.params or {}):
+            reasons.append(
+                gettext("The value is not one of the allowed codes.")
+                if error.code == "invalid_choice"
+                else gettext("The value is not valid here.")
+            )
+        else:
+            reasons.extend(error.messages)
+    return " ".join(dict.fromkeys(reasons))
+
+
 def _field_value(model: type[AnyResident], name: str, text: str) -> Any:
     """Text to the value the registry field holds, validated like the registry does."""
     model_field = model._meta.get_field(name)
@@ -641,8 +658,7 @@ def _judge_update(
             value = _field_value(model, element.field, text)
         except ValidationError as exc:
             result.errors.append(
-                gettext("%(column)s: %(reason)s")
-                % {"column": column, "reason": " ".join(exc.messages)}
+                gettext("%(column)s: %(reason)s") % {"column": column, "reason": _reasons(exc)}
             )
             continue
         result.fields[element.field] = _text(value)
@@ -705,8 +721,7 @@ def _roster_values(row: parsing.ParsedRow, result: _Judged, context: _Context) -
             values[name] = _field_value(NonPermanentResident, name, text)
         except ValidationError as exc:
             result.errors.append(
-                gettext("%(column)s: %(reason)s")
-                % {"column": column, "reason": " ".join(exc.messages)}
+                gettext("%(column)s: %(reason)s") % {"column": column, "reason": _reasons(exc)}
             )
     return values
 

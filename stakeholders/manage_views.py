@@ -24,9 +24,11 @@ from stakeholders.forms import (
     AgreementForm,
     AgreementStatusForm,
     ApiKeyForm,
+    ApiKeyHandoverForm,
     AuthorityForm,
     InstitutionForm,
     InviteForm,
+    MemberDeactivateForm,
     WebhookForm,
 )
 from stakeholders.models import Institution
@@ -82,6 +84,10 @@ def _detail_page(
         "agreement_form": AgreementForm(),
         "invite_form": InviteForm(),
         "authority_form": AuthorityForm(rows=detail.authority),
+        "deactivate_form": MemberDeactivateForm(),
+        "handover_form": ApiKeyHandoverForm(institution=detail.institution),
+        "api_keys": manage_selectors.api_keys_of(detail.institution).select_related("owner"),
+        "now": timezone.now(),
         **forms,
     }
     return render(request, "stakeholders/manage/institution_detail.html", context, status=status)
@@ -216,6 +222,55 @@ def member_invite(request: HttpRequest, institution_id: int) -> HttpResponse:
         form.add_error("email", str(error.message))
         return _detail_page(request, detail, status=400, invite_form=form)
     messages.success(request, _("Invitation sent: the new admin sets a password from the e-mail."))
+    return redirect(DETAIL, institution_id)
+
+
+@login_required
+@require_POST
+def member_deactivate(request: HttpRequest, institution_id: int, member_id: int) -> HttpResponse:
+    """The head stops an admin acting for the institution; their API keys are suspended."""
+    head = _head(request)
+    detail = _detail(institution_id)
+    member = next((m for m in detail.members if m.pk == member_id), None)
+    if member is None:
+        raise Http404
+    form = MemberDeactivateForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, detail, status=400, deactivate_form=form)
+    suspended = services.institution_member_deactivate(
+        member=member, actor=head, reason=form.cleaned_data["reason"]
+    )
+    messages.success(
+        request,
+        _("The admin no longer acts for the institution; %(count)s API key(s) suspended.")
+        % {"count": suspended},
+    )
+    return redirect(DETAIL, institution_id)
+
+
+@login_required
+@require_POST
+def api_key_handover(request: HttpRequest, institution_id: int, key_id: int) -> HttpResponse:
+    """The head hands one of the institution's keys to another of its active admins."""
+    head = _head(request)
+    detail = _detail(institution_id)
+    api_key = manage_selectors.api_key_get(detail.institution, key_id)
+    if api_key is None:
+        raise Http404
+    form = ApiKeyHandoverForm(request.POST, institution=detail.institution)
+    if not form.is_valid():
+        return _detail_page(request, detail, status=400, handover_form=form)
+    try:
+        services.api_key_handover(
+            api_key=api_key,
+            to_user=form.cleaned_data["to_member"].user,
+            actor=head,
+            reason=form.cleaned_data["reason"],
+        )
+    except StakeholderError as error:
+        form.add_error(None, str(error.message))
+        return _detail_page(request, detail, status=400, handover_form=form)
+    messages.success(request, _("The key was handed over: it acts for its new holder."))
     return redirect(DETAIL, institution_id)
 
 

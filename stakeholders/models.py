@@ -103,7 +103,8 @@ class FieldAuthority(models.Model):
 
 
 class InstitutionMember(models.Model):
-    """An institution admin account, invited by the head of Dukcapil."""
+    """An institution admin account, invited by the head of Dukcapil. A deactivated member
+    no longer acts for the institution, and the API keys they hold are suspended."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="institution_member"
@@ -113,6 +114,8 @@ class InstitutionMember(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     invited_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("institution admin")
@@ -208,7 +211,9 @@ class ExchangeRow(models.Model):
 
 class ApiKey(models.Model):
     """An institution's API key: shown once, stored as a SHA-256 of a 256-bit secret (enough
-    entropy that a fast hash is safe), revocable, expiring."""
+    entropy that a fast hash is safe), revocable, expiring. It acts for its owner (the admin
+    who issued it, or the member it was handed to) and is valid only while the owner is an
+    active member of the institution; deactivating the owner suspends it."""
 
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(_("name"), max_length=80)
@@ -217,9 +222,16 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("held by"),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

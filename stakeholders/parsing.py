@@ -79,8 +79,11 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
-def parse_file(content: bytes, *, format: UploadFormat) -> ParsedFile:
-    """Parse a whole file and check its header and rows. Raises FileRefused."""
+def parse_file(content: bytes, *, format: UploadFormat, by_position: bool = False) -> ParsedFile:
+    """Parse a whole file and check its header and rows. Raises FileRefused.
+
+    by_position (an API batch, kept as CSV): rows are numbered by their position from 1, as
+    the client sent them, in every message; none is skipped as blank."""
     if len(content) > MAX_BYTES:
         raise FileRefused("too_large", _("The file is larger than 50 MB."))
     if not content.strip():
@@ -91,7 +94,7 @@ def parse_file(content: bytes, *, format: UploadFormat) -> ParsedFile:
         kind, records = "csv", _csv_records(_decode(content))
     _line, header = next(records, (0, []))
     columns = check_header(header, format=format)
-    rows = _rows(columns, records)
+    rows = _rows(columns, records, by_position=by_position)
     if not rows:
         raise FileRefused("no_rows", _("The file has a header but no data rows."))
     return ParsedFile(kind=kind, columns=columns, rows=rows)
@@ -320,18 +323,21 @@ def check_header(header: Sequence[str], *, format: UploadFormat) -> list[str]:
     return columns
 
 
-def _rows(columns: list[str], records: Iterator[tuple[int, list[str]]]) -> list[ParsedRow]:
+def _rows(
+    columns: list[str], records: Iterator[tuple[int, list[str]]], *, by_position: bool = False
+) -> list[ParsedRow]:
     rows: list[ParsedRow] = []
     seen: dict[str, list[ParsedRow]] = {}
     for line, cells in records:
-        if not any(cell.strip() for cell in cells):
+        if not by_position and not any(cell.strip() for cell in cells):
             continue  # blank lines between rows are harmless
         if len(rows) >= MAX_ROWS:
             raise FileRefused(
                 "too_many_rows",
                 _("The file has more than %(count)s rows: split it.") % {"count": MAX_ROWS},
             )
-        row = ParsedRow(line=line, number=len(rows) + 1, values={})
+        number = len(rows) + 1
+        row = ParsedRow(line=number if by_position else line, number=number, values={})
         if len(cells) != len(columns):
             row.errors.append(
                 str(

@@ -63,7 +63,11 @@ def write_mode(institution: Institution, field: str) -> WriteMode:
 
 
 def institution_of(user: User) -> Institution | None:
-    member = InstitutionMember.objects.select_related("institution").filter(user_id=user.pk).first()
+    member = (
+        InstitutionMember.objects.select_related("institution")
+        .filter(user_id=user.pk, is_active=True)
+        .first()
+    )
     return member.institution if member is not None else None
 
 

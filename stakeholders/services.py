@@ -11,15 +11,20 @@ from collections.abc import Mapping
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from allauth.core.context import request_context
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from citizens import policy
-from citizens.choices import Role
+from citizens.choices import AuditAction, Role
 from citizens.models import User
+from citizens.services import audit_record
 from stakeholders import catalogue, keys
 from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, WriteMode
 from stakeholders.exceptions import (
@@ -60,9 +65,20 @@ def _require_admin_of(institution: Institution, user: User) -> None:
     """Only an institution's own admins act for it (keys, webhooks)."""
     if not (
         policy.is_institution_admin(user)
-        and InstitutionMember.objects.filter(user=user, institution=institution).exists()
+        and InstitutionMember.objects.filter(
+            user=user, institution=institution, is_active=True
+        ).exists()
     ):
         raise NotAuthorised
+
+
+def _is_active_member(user: User, institution: Institution) -> bool:
+    return (
+        policy.is_institution_admin(user)
+        and InstitutionMember.objects.filter(
+            user=user, institution=institution, is_active=True
+        ).exists()
+    )
 
 
 @transaction.atomic
@@ -211,6 +227,7 @@ def api_key_issue(
         prefix=prefix,
         key_hash=key_hash,
         created_by=user,
+        owner=user,
         expires_at=timezone.now() + datetime.timedelta(days=valid_days),
     )
     return api_key, key
@@ -223,6 +240,130 @@ def api_key_revoke(*, api_key: ApiKey, user: User) -> ApiKey:
     now = timezone.now()
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
     api_key.refresh_from_db(fields=["revoked_at"])
+    return api_key
+
+
+@transaction.atomic
+def institution_member_deactivate(*, member: InstitutionMember, actor: User, reason: str) -> int:
+    """The head of Dukcapil stops an admin acting for their institution: the institution's
+    pages close to them (selectors.institution_of) and every API key they hold is suspended
+    at once, so an integration cannot outlive its holder's right. Audited; the heads and the
+    institution's other admins are told which keys stopped. Deactivating twice changes
+    nothing. Returns how many keys were suspended."""
+    if not policy.can_manage_institutions(actor):
+        raise NotAuthorised
+    reason = " ".join(reason.split())
+    if not reason:
+        raise StakeholderError(_("Give the reason for deactivating this admin."))
+    updated = InstitutionMember.objects.filter(pk=member.pk, is_active=True).update(
+        is_active=False, deactivated_at=timezone.now()
+    )
+    if updated == 0:
+        return 0
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_DEACTIVATE,
+        reference=f"member:{member.pk}",
+        detail=f"institution #{member.institution_id}: {reason}",
+    )
+    return _keys_suspend(owner=member.user, actor=actor)
+
+
+@transaction.atomic
+def api_keys_suspend_for_account(*, user: User, actor: User | None) -> int:
+    """A deactivated account's keys are suspended (citizens.signals.account_deactivated):
+    audited, and the heads are told. Returns how many keys were suspended."""
+    return _keys_suspend(owner=user, actor=actor)
+
+
+def _keys_suspend(*, owner: User, actor: User | None) -> int:
+    now = timezone.now()
+    suspended = list(
+        ApiKey.objects.select_for_update()
+        .select_related("institution")
+        .filter(owner=owner, revoked_at__isnull=True, suspended_at__isnull=True)
+        .order_by("pk")
+    )
+    if not suspended:
+        return 0
+    ApiKey.objects.filter(pk__in=[key.pk for key in suspended]).update(suspended_at=now)
+    for api_key in suspended:
+        audit_record(
+            actor=actor,
+            action=AuditAction.KEY_SUSPEND,
+            reference=f"key:{api_key.prefix}",
+            detail=f"institution #{api_key.institution_id}, held by account #{owner.pk}",
+        )
+    key_ids = [key.pk for key in suspended]
+    transaction.on_commit(lambda: _tell_suspended(key_ids))
+    return len(suspended)
+
+
+def _tell_suspended(key_ids: list[int]) -> None:
+    """E-mail the heads of Dukcapil and each institution's remaining admins which keys
+    stopped and how to carry on (hand a key over, or issue a new one)."""
+    keys_by_institution: dict[Institution, list[ApiKey]] = {}
+    for api_key in ApiKey.objects.select_related("institution").filter(pk__in=key_ids):
+        keys_by_institution.setdefault(api_key.institution, []).append(api_key)
+    heads = User.objects.filter(role=Role.HEAD, is_active=True).exclude(email="")
+    head_emails = set(heads.values_list("email", flat=True))
+    for institution, api_keys in keys_by_institution.items():
+        admins = InstitutionMember.objects.filter(
+            institution=institution, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+        recipients = sorted({*head_emails, *(email for email in admins if email)})
+        if not recipients:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = gettext("API keys of %(institution)s suspended") % {
+                "institution": institution.name
+            }
+            lines = [
+                gettext(
+                    "The admin who held these API keys of %(institution)s no longer acts "
+                    "for it, so the keys were suspended and no longer open the API:"
+                )
+                % {"institution": institution.name},
+                "",
+                *(f"- {key.name} (prw_{key.prefix}_…)" for key in api_keys),
+                "",
+                gettext(
+                    "The head of Dukcapil or another admin of the institution can hand a key "
+                    "over to an active admin, or the institution can issue a new key."
+                ),
+            ]
+        send_mail(subject, "\n".join(lines), None, recipients)
+
+
+@transaction.atomic
+def api_key_handover(*, api_key: ApiKey, to_user: User, actor: User, reason: str) -> ApiKey:
+    """Hand a key over to another active admin of its institution, so an integration keeps
+    working when its holder leaves: the head of Dukcapil or an active admin of the
+    institution may. The key acts for its new holder from now on (and is no longer
+    suspended); audited with the reason. A revoked or expired key cannot be handed over."""
+    institution = api_key.institution
+    if not (policy.can_manage_institutions(actor) or _is_active_member(actor, institution)):
+        raise NotAuthorised
+    reason = " ".join(reason.split())
+    if not reason:
+        raise StakeholderError(_("Give the reason for handing this key over."))
+    if not _is_active_member(to_user, institution):
+        raise StakeholderError(_("A key can only be handed to an active admin of its institution."))
+    if api_key.revoked_at is not None or api_key.expires_at <= timezone.now():
+        raise StakeholderError(_("A revoked or expired key cannot be handed over."))
+    previous = api_key.owner_id
+    updated = ApiKey.objects.filter(
+        pk=api_key.pk, owner_id=previous, revoked_at__isnull=True
+    ).update(owner=to_user, suspended_at=None)
+    if updated == 0:
+        raise ConcurrentChange
+    audit_record(
+        actor=actor,
+        action=AuditAction.KEY_HANDOVER,
+        reference=f"key:{api_key.prefix}",
+        detail=f"institution #{institution.pk}: account #{previous} to #{to_user.pk}: {reason}",
+    )
+    api_key.refresh_from_db(fields=["owner", "suspended_at"])
     return api_key
 
 

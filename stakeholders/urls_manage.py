@@ -14,6 +14,16 @@ urlpatterns = [
     ),
     path("<int:institution_id>/kewenangan/", views.authority_edit, name="manage_authority"),
     path("<int:institution_id>/undang/", views.member_invite, name="manage_invite"),
+    path(
+        "<int:institution_id>/admin/<int:member_id>/nonaktifkan/",
+        views.member_deactivate,
+        name="manage_member_deactivate",
+    ),
+    path(
+        "<int:institution_id>/kunci-api/<int:key_id>/serahkan/",
+        views.api_key_handover,
+        name="manage_api_key_handover",
+    ),
     path("pertukaran/", views.exchange_overview, name="manage_exchanges"),
     path("lembaga-saya/", views.my_institution, name="manage_my_institution"),
     path("lembaga-saya/kunci-api/", views.api_keys, name="manage_api_keys"),

@@ -287,8 +287,12 @@ LOGGING = {
     },
 }
 
+# Only API keys (stakeholders.api.views.ApiView) and the signed-in session (the schema and
+# docs pages) authenticate the API: DRF's default HTTP Basic made every API URL a password
+# oracle beside allauth's rate limits.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
 }
 # Institution API: requests per API key (DRF rate syntax), see stakeholders/api.
 API_KEY_RATE = env("API_KEY_RATE", default="600/min")

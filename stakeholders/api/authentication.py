@@ -1,21 +1,23 @@
 """Institution API keys: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, looked up by
-their SHA-256; refused when revoked, expired, or when the institution is inactive or has no
+their SHA-256; refused when revoked, expired, suspended, held by an account that is no
+longer an active admin of the institution, or when the institution is inactive or has no
 agreement in force. Throttled per key."""
 
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from citizens import policy
 from citizens.models import User
 from stakeholders import keys, selectors
 from stakeholders.api import errors
-from stakeholders.models import ApiKey
+from stakeholders.models import ApiKey, InstitutionMember
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
@@ -30,14 +32,21 @@ def _presented_key(request: Request) -> str:
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """request.user is the admin who issued the key; request.auth is the ApiKey."""
+    """request.user is the admin who holds the key; request.auth is the ApiKey."""
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         presented = _presented_key(request)
         if not presented:
             return None
         api_key = (
-            ApiKey.objects.select_related("institution", "created_by")
+            ApiKey.objects.select_related("institution", "owner")
+            .annotate(
+                owner_is_member=Exists(
+                    InstitutionMember.objects.filter(
+                        user=OuterRef("owner"), institution=OuterRef("institution"), is_active=True
+                    )
+                )
+            )
             .filter(key_hash=keys.api_key_hash(presented))
             .first()
         )
@@ -48,6 +57,13 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise errors.KeyRevoked()
         if api_key.expires_at <= now:
             raise errors.KeyExpired()
+        # The key lives only as long as its holder's right to act for the institution.
+        if (
+            api_key.suspended_at is not None
+            or not api_key.owner_is_member
+            or not policy.is_institution_admin(api_key.owner)
+        ):
+            raise errors.KeySuspended()
         if not api_key.institution.is_active:
             raise errors.InstitutionInactive()
         if not selectors.agreement_in_force(api_key.institution):
@@ -56,7 +72,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             ApiKey.objects.filter(pk=api_key.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
             ).update(last_used_at=now)
-        return api_key.created_by, api_key
+        return api_key.owner, api_key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

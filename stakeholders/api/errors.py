@@ -46,6 +46,15 @@ class KeyExpired(exceptions.AuthenticationFailed):
     default_detail = _("This API key has expired. Ask your institution admin for a new key.")
 
 
+class KeySuspended(exceptions.AuthenticationFailed):
+    default_code = "key_suspended"
+    default_detail = _(
+        "This API key is suspended: the admin who holds it no longer acts for your "
+        "institution. Another admin of your institution or Dukcapil can hand it over, or "
+        "issue a new key."
+    )
+
+
 class InstitutionInactive(exceptions.PermissionDenied):
     default_code = "institution_inactive"
     default_detail = _("Your institution is not active for data exchange.")
@@ -87,6 +96,15 @@ class NotFound(exceptions.NotFound):
 class IdempotencyKeyMissing(ApiError):
     default_code = "idempotency_key_missing"
     default_detail = _("The 'Idempotency-Key' header is required (at most 80 characters).")
+
+
+class DuplicateKeys(ApiError):
+    # The code a file with a repeated column gets (stakeholders.parsing.check_header).
+    default_code = "duplicate_columns"
+    default_detail = _(
+        "A JSON object names these keys more than once: %(keys)s. Send each key once: "
+        "nothing was done."
+    )
 
 
 _CODES: dict[type[exceptions.APIException], tuple[str, object]] = {

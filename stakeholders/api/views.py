@@ -16,7 +16,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -32,6 +31,7 @@ from stakeholders import export_views, feed, selectors, services
 from stakeholders.api import errors
 from stakeholders.api import serializers as s
 from stakeholders.api.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
+from stakeholders.api.parsers import UniqueKeyJSONParser
 from stakeholders.choices import UploadFormat
 from stakeholders.models import ApiKey, ExchangeBatch, Institution, WebhookSubscription
 
@@ -61,7 +61,7 @@ class ApiView(APIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRateThrottle]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [UniqueKeyJSONParser]
 
     def get_exception_handler(self) -> Any:
         return errors.api_exception_handler
