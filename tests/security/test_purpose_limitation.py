@@ -10,12 +10,24 @@ import json
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from citizens import services as registry
 from citizens.choices import AccessPurpose, AuditAction, ChangeSource, Role, StayPurpose
-from citizens.models import AccessLog, AuditEntry, Desa, PermanentResident, RecordChange, User
+from citizens.demo import COMPANY as DEMO_COMPANY
+from citizens.demo import UNIVERSITY as DEMO_UNIVERSITY
+from citizens.models import (
+    AccessLog,
+    AuditEntry,
+    Desa,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    User,
+)
 from stakeholders import exports, policy, selectors, services, webhooks
 from stakeholders.choices import (
     AgreementKind,
@@ -408,3 +420,36 @@ def test_school_age_is_counted_on_the_day_of_reading(db) -> None:
     assert readable == {still_18.pk, turns_5.pk}
     assert {turns_19.pk, still_4.pk}.isdisjoint(readable)
     assert policy.years_before(datetime.date(2028, 2, 29), 1) == datetime.date(2027, 2, 28)
+
+
+def age(born: datetime.date, day: datetime.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+def test_demo_institutions_read_only_their_population_when_seeded() -> None:
+    call_command("seed_demo", residents=300, seed=1, verbosity=0)
+    call_command("seed_demo_institutions", verbosity=0)
+    call_command("seed_demo_institutions", verbosity=0)
+    exported = {
+        institution.code: [row[0] for row in list(exports.export_rows(institution))[1:]]
+        for institution in Institution.objects.all()
+    }
+    hosted = {
+        name: {p.nik for p in NonPermanentResident.objects.filter(host_institution=name)}
+        for name in (DEMO_UNIVERSITY, DEMO_COMPANY)
+    }
+    everyone = PermanentResident.objects.count() + NonPermanentResident.objects.count()
+    today = timezone.localdate()
+    school_age = {
+        p.nik
+        for model in (PermanentResident, NonPermanentResident)
+        for p in model.objects.all()
+        if 5 <= age(p.birth_date, today) <= 18
+    }
+
+    assert set(exported["univ-demo"]) == hosted[DEMO_UNIVERSITY] != set()
+    assert set(exported["pt-demo"]) == hosted[DEMO_COMPANY] != set()
+    assert set(exported["disdik-demo"]) == school_age != set()
+    assert len(exported["dinkes-demo"]) == everyone
