@@ -445,7 +445,7 @@ def test_demo_institution_admin_opens_the_api_keys_of_the_demo_education_office_
     demo_accounts_ensure()
     call_command("seed_demo_institutions", verbosity=0)
     call_command("seed_demo_institutions", verbosity=0)
-    assert Institution.objects.count() == 3
+    assert Institution.objects.count() == 4  # with the demo company (its roster)
     admin = User.objects.get(email=f"admin.institusi@{DEMO_DOMAIN}")
     education = admin.institution_member.institution
     assert selectors.agreement_in_force(education)
