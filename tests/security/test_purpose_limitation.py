@@ -10,6 +10,7 @@ import json
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -316,11 +317,6 @@ def test_office_whose_agreement_names_no_population_reads_nobody(client, people)
     assert rows[1:] == []
 
 
-@pytest.fixture
-def head(db) -> User:
-    return UserFactory(role=Role.HEAD)
-
-
 def pks_of(institution: Institution):
     return institution.agreements.get(kind=AgreementKind.PKS)
 
@@ -453,3 +449,58 @@ def test_demo_institutions_read_only_their_population_when_seeded() -> None:
     assert set(exported["pt-demo"]) == hosted[DEMO_COMPANY] != set()
     assert set(exported["disdik-demo"]) == school_age != set()
     assert len(exported["dinkes-demo"]) == everyone
+
+
+def scope_url(institution: Institution) -> str:
+    return reverse(
+        "stakeholders:manage_agreement_scope", args=[institution.pk, pks_of(institution).pk]
+    )
+
+
+def test_head_sets_a_village_scope_on_the_page_when_the_code_is_known(client, head, desa) -> None:
+    village = institution_with_agreements(
+        name="Pemerintah Desa Halaman",
+        kind=InstitutionKind.VILLAGE_GOVERNMENT,
+        scope=Scope(ReadScope.NONE),
+    )
+    client.force_login(head)
+
+    page = client.get(reverse("stakeholders:manage_institution", args=[village.pk]))
+    response = client.post(
+        scope_url(village),
+        {"scope": ReadScope.DESA, "desa_code": desa.code, "clause": "Pasal 2 ayat (1)"},
+    )
+
+    assert page.status_code == 200
+    assert f'action="{scope_url(village)}"' in page.text
+    assert response.status_code == 302
+    pks = pks_of(village)
+    assert (pks.read_scope, pks.scope_desa_id, pks.scope_clause) == (
+        ReadScope.DESA,
+        desa.pk,
+        "Pasal 2 ayat (1)",
+    )
+    assert AuditEntry.objects.filter(action=AuditAction.AGREEMENT_SCOPE, actor=head).exists()
+
+
+def test_page_refuses_a_whole_regency_scope_and_changes_nothing_when_no_clause_is_given(
+    client, head
+) -> None:
+    office = institution_with_agreements(
+        name="Dinas Kesehatan Halaman",
+        kind=InstitutionKind.HEALTH_OFFICE,
+        scope=Scope(ReadScope.NONE),
+    )
+    client.force_login(head)
+
+    response = client.post(scope_url(office), {"scope": ReadScope.REGENCY, "clause": ""})
+    unknown_desa = client.post(
+        scope_url(office), {"scope": ReadScope.DESA, "desa_code": "9999999999", "clause": "P"}
+    )
+
+    assert response.status_code == 302
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("Pasal" in m or "clause" in m for m in messages), messages
+    assert unknown_desa.status_code == 400
+    assert pks_of(office).read_scope == ReadScope.NONE
+    assert not AuditEntry.objects.filter(action=AuditAction.AGREEMENT_SCOPE, actor=head).exists()

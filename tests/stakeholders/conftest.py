@@ -15,8 +15,8 @@ from citizens.choices import Role
 from citizens.models import User
 from stakeholders import catalogue, services
 from stakeholders.choices import AgreementKind, InstitutionKind, ReadScope
-from stakeholders.policy import Scope
 from stakeholders.models import Institution, InstitutionMember
+from stakeholders.policy import Scope
 from tests.factories import UserFactory
 
 _codes = itertools.count(1)

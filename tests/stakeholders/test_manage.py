@@ -55,6 +55,7 @@ def _head_pages(institution: Institution) -> list[tuple[str, str]]:
         ("get", _url("manage_institution", institution.pk)),
         ("post", _url("manage_agreement_add", institution.pk)),
         ("post", _url("manage_agreement_status", institution.pk, agreement.pk)),
+        ("post", _url("manage_agreement_scope", institution.pk, agreement.pk)),
         ("post", _url("manage_authority", institution.pk)),
         ("post", _url("manage_invite", institution.pk)),
     ]
