@@ -84,6 +84,7 @@ def _detail_page(
         "agreement_form": AgreementForm(),
         "scope_forms": _scope_forms(detail, forms.pop("scope_form", None)),
         "reads_roster": detail.institution.kind in catalogue.ROSTER_KINDS,
+        "reads_nobody": not catalogue.AGREEMENT_SCOPES[InstitutionKind(detail.institution.kind)],
         "invite_form": InviteForm(),
         "authority_form": AuthorityForm(rows=detail.authority),
         **forms,
@@ -96,7 +97,9 @@ def _scope_forms(
 ) -> list[tuple[Agreement, AgreementScopeForm]]:
     """A population form per PKS, filled with what it names (the refused one as sent)."""
     kind = InstitutionKind(detail.institution.kind)
-    rows = []
+    rows: list[tuple[Agreement, AgreementScopeForm]] = []
+    if not catalogue.AGREEMENT_SCOPES[kind]:
+        return rows
     for agreement in detail.agreements:
         if agreement.kind != AgreementKind.PKS:
             continue
