@@ -270,3 +270,4 @@ class AuditAction(models.TextChoices):
     MEMBER_DEACTIVATE = "member_off", _("Deactivated an institution admin")
     KEY_SUSPEND = "key_suspend", _("Suspended an API key")
     KEY_HANDOVER = "key_handover", _("Handed an API key over to another admin")
+    AGREEMENT_SCOPE = "agreement_scope", _("Set the population an agreement covers")

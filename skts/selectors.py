@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from citizens import selectors as citizen_selectors
@@ -12,9 +12,9 @@ from citizens.models import NonPermanentResident, User
 from skts import policy
 from skts.choices import LetterState, LetterStatus
 from skts.models import Letter
+from stakeholders import policy as stakeholder_policy
 from stakeholders import selectors as stakeholder_selectors
-from stakeholders.choices import RowOutcome, UploadFormat
-from stakeholders.models import ExchangeRow, Institution
+from stakeholders.models import Institution
 
 
 def letter_state(letter: Letter, *, today: datetime.date | None = None) -> LetterState:
@@ -51,24 +51,10 @@ def institution_of(user: User) -> Institution | None:
 
 
 def institution_residents(institution: Institution) -> QuerySet[NonPermanentResident]:
-    """An institution's registered non-permanent residents, still open.
-
-    A non-permanent record has no key to an institution, only the host_institution text, which
-    anybody registering can type. So a resident belongs to an institution when both hold: its
-    roster (a non-permanent roster upload) carried the resident's NIK in a row that was
-    applied, and the record's host institution is still the institution's name (a roster
-    sets it; a later change of host takes the resident away from the old institution)."""
-    rostered = ExchangeRow.objects.filter(
-        batch__institution=institution,
-        batch__format=UploadFormat.ROSTER,
-        applied=True,
-        nik_index=OuterRef("nik_index"),
-    ).exclude(outcome=RowOutcome.ERROR)
+    """An institution's registered non-permanent residents, still open: the people on its
+    applied rosters, the rule that also limits what it reads (stakeholders.policy)."""
     return (
-        NonPermanentResident.objects.filter(
-            host_institution=institution.name[:200], closed_at__isnull=True
-        )
-        .filter(Exists(rostered))
+        NonPermanentResident.objects.filter(stakeholder_policy.roster_filter(institution))
         .select_related("domicile_desa")
         .order_by("pk")
     )

@@ -35,6 +35,9 @@ class AgreementInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Agreement
     extra = 0
     fields = ["kind", "number", "purpose", "signed_on", "valid_from", "valid_until", "status"]
+    # The population read is set through services.agreement_scope_set (audited).
+    readonly_fields = ["read_scope", "scope_min_age", "scope_max_age", "scope_desa", "scope_clause"]
+    fields += readonly_fields
 
 
 class FieldAuthorityInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
-"""The registry elements partner institutions may exchange, their CSV column names, and the
-default authority of each kind of institution. Data only: no ORM."""
+"""The registry elements partner institutions may exchange, their CSV column names, the
+default authority of each kind of institution, and whose records each kind may read. Data
+only: no ORM."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from stakeholders.choices import InstitutionKind, WriteMode
+from stakeholders.choices import InstitutionKind, ReadScope, WriteMode
 
 # A pseudo-element: the right to send a roster of non-permanent residents.
 ROSTER = "non_permanent_roster"
@@ -138,3 +139,22 @@ DEFAULT_AUTHORITY: Mapping[InstitutionKind, Mapping[str, Authority]] = {
     # Statistics offices read aggregates only (the statistics API), no person's data.
     InstitutionKind.STATISTICS_OFFICE: {STATISTICS: Authority(read=True)},
 }
+
+# Whose records each kind may read (UU 27/2022 art. 16, data minimisation); the elements are
+# the authority above. A university or a company reads the people on its own applied rosters,
+# whatever its agreement says. The other kinds read the population their cooperation
+# agreement (PKS) names, among these scopes, with the clause's reference; nobody until then.
+ROSTER_KINDS = frozenset({InstitutionKind.UNIVERSITY, InstitutionKind.COMPANY})
+_OFFICE_SCOPES = frozenset({ReadScope.AGE, ReadScope.DESA, ReadScope.REGENCY})
+AGREEMENT_SCOPES: Mapping[InstitutionKind, frozenset[ReadScope]] = {
+    InstitutionKind.EDUCATION_OFFICE: _OFFICE_SCOPES,
+    InstitutionKind.HEALTH_OFFICE: _OFFICE_SCOPES,
+    InstitutionKind.RELIGIOUS_AFFAIRS_OFFICE: _OFFICE_SCOPES,
+    InstitutionKind.VILLAGE_GOVERNMENT: frozenset({ReadScope.DESA}),
+    InstitutionKind.UNIVERSITY: frozenset(),
+    InstitutionKind.COMPANY: frozenset(),
+    InstitutionKind.STATISTICS_OFFICE: frozenset(),
+}
+# School age (wajib belajar from primary school to upper secondary): the education office's
+# usual population, in whole years on the day of reading.
+SCHOOL_AGE = (5, 18)

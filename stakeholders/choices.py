@@ -24,6 +24,16 @@ class AgreementStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+class ReadScope(models.TextChoices):
+    """Whose records an institution may read (UU 27/2022 art. 16: only what its purpose needs)."""
+
+    NONE = "none", _("Nobody")
+    ROSTER = "roster", _("People on its applied rosters")
+    AGE = "age", _("Residents within an age range")
+    DESA = "desa", _("Residents of one village")
+    REGENCY = "regency", _("All residents of the regency")
+
+
 class WriteMode(models.TextChoices):
     NONE = "none", _("May not write")
     ADOPT = "adopt", _("Adopted directly")

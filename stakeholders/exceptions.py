@@ -30,3 +30,7 @@ class ConcurrentChange(StakeholderError):
 
 class AccountExists(StakeholderError):
     message = _("An account with this e-mail address already exists.")
+
+
+class InvalidScope(StakeholderError):
+    message = _("This agreement cannot name this population.")

@@ -39,9 +39,11 @@ def export_columns(institution: Institution) -> list[str]:
 
 
 def export_rows(institution: Institution) -> Iterator[list[str]]:
-    """The header, then one neutralised row per resident; reads in chunks of CHUNK and logs
-    each chunk's residents as read by the institution before handing it out. Raises
-    NothingToExport (before yielding) when the institution may read nothing."""
+    """The header, then one neutralised row per resident in the institution's scope
+    (stakeholders.policy: its roster, or the population its agreement names); reads in
+    chunks of CHUNK and logs each chunk's residents as read by the institution before
+    handing it out. Raises NothingToExport (before yielding) when the institution may read
+    nothing."""
     fields = selectors.readable_fields(institution)
     if not fields:
         raise NothingToExport(
@@ -58,12 +60,14 @@ def _rows(institution: Institution, fields: list[str]) -> Iterator[list[str]]:
     )
     with translation.override(settings.LANGUAGE_CODE):
         reason = gettext("Data export")
+    scopes = selectors.read_scopes(institution)
     for model, registry_name, related in sources:
         last = 0
         while True:
             # Keyset pages: each chunk is read, logged, then written out.
             page: list[AnyResident] = list(
-                model._default_manager.select_related(related)
+                selectors.residents_in_scope(institution, model, scopes=scopes)
+                .select_related(related)
                 .filter(pk__gt=last)
                 .order_by("pk")[:CHUNK]
             )

@@ -1,8 +1,9 @@
 """What an institution may read of the registry: one resident's readable elements, and the
 change feed (approved changes after a cursor) limited to its readable elements.
 
-Only elements in the institution's `readable_fields` (none without an agreement in force)
-ever leave this module; values are text (codes as the registry stores them, dates ISO,
+Only elements in the institution's `readable_fields` (none without an agreement in force),
+of residents in its scope (`selectors.residents_in_scope`, stakeholders.policy), ever leave
+this module; values are text (codes as the registry stores them, dates ISO,
 villages by their code) keyed by the catalogue's Indonesian column names.
 """
 
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from citizens.choices import ChangeSource, Registry
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange
 from citizens.services import FAMILY_VILLAGE
-from stakeholders import catalogue, selectors
+from stakeholders import catalogue, policy, selectors
 from stakeholders.models import Institution
 
 AnyResident = PermanentResident | NonPermanentResident
@@ -72,9 +74,12 @@ def resident_values(resident: AnyResident, fields: Sequence[str]) -> dict[str, s
 
 
 def resident_read(institution: Institution, nik_resident: AnyResident | None) -> dict[str, str]:
-    """A resident as the institution may see it (empty: nothing readable or no resident)."""
+    """A resident as the institution may see it (empty: nothing readable, no resident, or a
+    resident outside the institution's scope, which the caller cannot tell apart)."""
     fields = selectors.readable_fields(institution)
     if nik_resident is None or not fields:
+        return {}
+    if not selectors.resident_in_scope(institution, nik_resident):
         return {}
     return resident_values(nik_resident, fields)
 
@@ -109,12 +114,13 @@ def changes_after(
     institution: Institution, *, since: int = 0, limit: int = DEFAULT_PAGE
 ) -> FeedPage:
     """Approved changes (any source but the initial load) with an id above `since`, oldest
-    first, to elements the institution may read, with the person's NIK; at most `limit`
-    (capped at MAX_PAGE). `next_cursor` is where the next page starts.
-    Four queries: the changes, the NIKs of each registry, the village codes."""
+    first, to elements the institution may read, of residents in its scope today, with the
+    person's NIK; at most `limit` (capped at MAX_PAGE). `next_cursor` is where the next
+    page starts. Four queries: the changes, the NIKs of each registry, the village codes."""
     limit = max(1, min(limit, MAX_PAGE))
     readable = selectors.readable_fields(institution)
-    if not readable:
+    scopes = selectors.read_scopes(institution)
+    if not readable or not scopes:
         return FeedPage(changes=[], next_cursor=since)
     by_registry = _history_fields(readable)
     wanted = {name for names in by_registry.values() for name in names}
@@ -125,6 +131,7 @@ def changes_after(
             field__in=sorted(wanted),
             changed_at__lte=timezone.now() - _settle_delay(),
         )
+        .filter(_in_scope(institution, scopes))
         .exclude(source=ChangeSource.SEED)
         .order_by("id")
         .only("id", "registry", "record_id", "field", "new_value", "source", "changed_at")[
@@ -162,6 +169,18 @@ def changes_after(
             )
         )
     return FeedPage(changes=changes, next_cursor=cursor)
+
+
+def _in_scope(institution: Institution, scopes: list[policy.Scope]) -> Q:
+    """Changes whose person is in the institution's scope: a subquery per registry, none
+    when the scope is every resident."""
+    if policy.covers_everyone(scopes):
+        return Q()
+    found = policy.NOBODY
+    for registry, model in PERSON_REGISTRIES.items():
+        people = selectors.residents_in_scope(institution, model, scopes=scopes)
+        found |= Q(registry=registry, record_id__in=people.values("pk"))
+    return found
 
 
 def change_read(institution: Institution, change_id: int) -> FeedChange | None:

@@ -8,7 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from stakeholders import catalogue
-from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, WriteMode
+from stakeholders.choices import (
+    AgreementKind,
+    AgreementStatus,
+    InstitutionKind,
+    ReadScope,
+    WriteMode,
+)
 from stakeholders.manage_selectors import AuthorityRow
 from stakeholders.models import Institution, InstitutionMember
 from stakeholders.services import API_KEY_MAX_DAYS
@@ -64,6 +70,39 @@ class AgreementForm(forms.Form):
 
 class AgreementStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=AgreementStatus.choices)
+
+
+class AgreementScopeForm(forms.Form):
+    """The population a PKS names (stakeholders.policy); the service checks the combination."""
+
+    scope = forms.ChoiceField(label=_("Population read"))
+    min_age = forms.IntegerField(label=_("From age"), required=False, min_value=0, max_value=150)
+    max_age = forms.IntegerField(label=_("Up to age"), required=False, min_value=0, max_value=150)
+    desa_code = forms.RegexField(
+        label=_("Village code"),
+        regex=r"^\d{10}$",
+        required=False,
+        help_text=_("The 10-digit Kemendagri code, for a village's residents."),
+    )
+    clause = forms.CharField(
+        label=_("Clause naming the population"),
+        max_length=200,
+        required=False,
+        help_text=_("The article and paragraph of the agreement, e.g. Pasal 3 ayat (2)."),
+    )
+
+    def __init__(self, *args: Any, kind: InstitutionKind, agreement_id: int, **kwargs: Any) -> None:
+        # One form per PKS on the page: ids must not collide.
+        super().__init__(*args, auto_id=f"scope-{agreement_id}-%s", **kwargs)
+        self.agreement_id = agreement_id
+        allowed = catalogue.AGREEMENT_SCOPES[kind]
+        field = self.fields["scope"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            (scope.value, scope.label)
+            for scope in ReadScope
+            if scope == ReadScope.NONE or scope in allowed
+        ]
 
 
 class AuthorityForm(forms.Form):

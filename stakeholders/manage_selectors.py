@@ -14,7 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from citizens import policy
-from citizens.models import User
+from citizens.models import Desa, User
 from stakeholders import catalogue, selectors
 from stakeholders.choices import AgreementKind, AgreementStatus, UploadStatus, WriteMode
 from stakeholders.models import (
@@ -142,7 +142,9 @@ def institution_detail(institution_id: int) -> InstitutionDetail | None:
     institution = Institution.objects.filter(pk=institution_id).first()
     if institution is None:
         return None
-    agreements = list(institution.agreements.order_by("kind", "-valid_until"))
+    agreements = list(
+        institution.agreements.select_related("scope_desa").order_by("kind", "-valid_until")
+    )
     rules = {row.field: row for row in FieldAuthority.objects.filter(institution=institution)}
     authority = [
         AuthorityRow(
@@ -165,6 +167,10 @@ def institution_detail(institution_id: int) -> InstitutionDetail | None:
 
 def agreement_get(institution: Institution, agreement_id: int) -> Agreement | None:
     return institution.agreements.filter(pk=agreement_id).first()
+
+
+def desa_by_code(code: str) -> Desa | None:
+    return Desa.objects.filter(code=code).first()
 
 
 @dataclass

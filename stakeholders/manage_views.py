@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citizens import policy
 from citizens.models import User
-from stakeholders import manage_selectors, services
-from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind
+from stakeholders import catalogue, manage_selectors, services
+from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, ReadScope
 from stakeholders.exceptions import StakeholderError
 from stakeholders.forms import (
     AgreementForm,
+    AgreementScopeForm,
     AgreementStatusForm,
     ApiKeyForm,
     ApiKeyHandoverForm,
@@ -31,7 +32,8 @@ from stakeholders.forms import (
     MemberDeactivateForm,
     WebhookForm,
 )
-from stakeholders.models import Institution
+from stakeholders.models import Agreement, Institution
+from stakeholders.policy import Scope
 
 DETAIL = "stakeholders:manage_institution"
 API_KEYS = "stakeholders:manage_api_keys"
@@ -82,6 +84,9 @@ def _detail_page(
             for agreement in detail.agreements
         ],
         "agreement_form": AgreementForm(),
+        "scope_forms": _scope_forms(detail, forms.pop("scope_form", None)),
+        "reads_roster": detail.institution.kind in catalogue.ROSTER_KINDS,
+        "reads_nobody": not catalogue.AGREEMENT_SCOPES[InstitutionKind(detail.institution.kind)],
         "invite_form": InviteForm(),
         "authority_form": AuthorityForm(rows=detail.authority),
         "deactivate_form": MemberDeactivateForm(),
@@ -91,6 +96,33 @@ def _detail_page(
         **forms,
     }
     return render(request, "stakeholders/manage/institution_detail.html", context, status=status)
+
+
+def _scope_forms(
+    detail: manage_selectors.InstitutionDetail, bound: AgreementScopeForm | None
+) -> list[tuple[Agreement, AgreementScopeForm]]:
+    """A population form per PKS, filled with what it names (the refused one as sent)."""
+    kind = InstitutionKind(detail.institution.kind)
+    rows: list[tuple[Agreement, AgreementScopeForm]] = []
+    if not catalogue.AGREEMENT_SCOPES[kind]:
+        return rows
+    for agreement in detail.agreements:
+        if agreement.kind != AgreementKind.PKS:
+            continue
+        if bound is not None and bound.agreement_id == agreement.pk:
+            rows.append((agreement, bound))
+            continue
+        initial = {
+            "scope": agreement.read_scope,
+            "min_age": agreement.scope_min_age,
+            "max_age": agreement.scope_max_age,
+            "desa_code": agreement.scope_desa.code if agreement.scope_desa else "",
+            "clause": agreement.scope_clause,
+        }
+        rows.append(
+            (agreement, AgreementScopeForm(kind=kind, agreement_id=agreement.pk, initial=initial))
+        )
+    return rows
 
 
 @login_required
@@ -182,6 +214,44 @@ def agreement_status(request: HttpRequest, institution_id: int, agreement_id: in
         messages.error(request, str(error.message))
     else:
         messages.success(request, _("Agreement status changed."))
+    return redirect(DETAIL, institution_id)
+
+
+@login_required
+@require_POST
+def agreement_scope(request: HttpRequest, institution_id: int, agreement_id: int) -> HttpResponse:
+    """The head sets the population a PKS names (audited by the service)."""
+    head = _head(request)
+    detail = _detail(institution_id)
+    agreement = manage_selectors.agreement_get(detail.institution, agreement_id)
+    if agreement is None:
+        raise Http404
+    form = AgreementScopeForm(
+        request.POST, kind=InstitutionKind(detail.institution.kind), agreement_id=agreement.pk
+    )
+    desa = None
+    if form.is_valid() and form.cleaned_data["desa_code"]:
+        desa = manage_selectors.desa_by_code(form.cleaned_data["desa_code"])
+        if desa is None:
+            form.add_error("desa_code", _("No village has this code."))
+    if not form.is_valid():
+        return _detail_page(request, detail, status=400, scope_form=form)
+    try:
+        services.agreement_scope_set(
+            agreement=agreement,
+            scope=Scope(
+                ReadScope(form.cleaned_data["scope"]),
+                min_age=form.cleaned_data["min_age"],
+                max_age=form.cleaned_data["max_age"],
+                desa_id=desa.pk if desa is not None else None,
+                clause=form.cleaned_data["clause"],
+            ),
+            actor=head,
+        )
+    except StakeholderError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The population the agreement covers was saved."))
     return redirect(DETAIL, institution_id)
 
 

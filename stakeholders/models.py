@@ -15,6 +15,7 @@ from stakeholders.choices import (
     AgreementKind,
     AgreementStatus,
     InstitutionKind,
+    ReadScope,
     RowOutcome,
     UploadFormat,
     UploadStatus,
@@ -55,6 +56,22 @@ class Agreement(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
     )
+    # The population a PKS lets the institution read (catalogue.AGREEMENT_SCOPES), set only
+    # through services.agreement_scope_set, which writes an audit entry.
+    read_scope = models.CharField(
+        _("population covered"), max_length=8, choices=ReadScope.choices, default=ReadScope.NONE
+    )
+    scope_min_age = models.PositiveSmallIntegerField(_("from age"), null=True, blank=True)
+    scope_max_age = models.PositiveSmallIntegerField(_("up to age"), null=True, blank=True)
+    scope_desa = models.ForeignKey(
+        "citizens.Desa",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("village covered"),
+    )
+    scope_clause = models.CharField(_("clause naming the population"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("agreement")
@@ -64,7 +81,13 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 name="agreement_period_ordered",
                 condition=Q(valid_until__gte=models.F("valid_from")),
-            )
+            ),
+            models.CheckConstraint(
+                name="agreement_scope_ages_ordered",
+                condition=Q(scope_min_age__isnull=True)
+                | Q(scope_max_age__isnull=True)
+                | Q(scope_max_age__gte=models.F("scope_min_age")),
+            ),
         ]
 
     def __str__(self) -> str:

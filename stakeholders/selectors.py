@@ -1,12 +1,21 @@
-"""Reads about institutions: is exchange allowed now, and what may each institution do."""
+"""Reads about institutions: is exchange allowed now, what may each institution do, and
+whose records may it read (stakeholders.policy)."""
 
 import datetime
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from citizens.models import User
-from stakeholders import catalogue
-from stakeholders.choices import AgreementKind, AgreementStatus, WriteMode
+from citizens.models import NonPermanentResident, PermanentResident, User
+from stakeholders import catalogue, policy
+from stakeholders.choices import (
+    AgreementKind,
+    AgreementStatus,
+    InstitutionKind,
+    ReadScope,
+    WriteMode,
+)
 from stakeholders.models import FieldAuthority, Institution, InstitutionMember
 
 
@@ -44,6 +53,52 @@ def readable_fields(institution: Institution) -> list[str]:
         if element.field not in catalogue.PSEUDO_ELEMENTS
         and authority.get(element.field, _NONE).read
     ]
+
+
+def read_scopes(institution: Institution, *, on: datetime.date | None = None) -> list[policy.Scope]:
+    """The populations the institution may read on the day (none without an agreement in
+    force, as agreement_in_force): its roster for a university or company, else what its PKS
+    in force name. One query."""
+    if not institution.is_active:
+        return []
+    day = on or timezone.localdate()
+    in_force = institution.agreements.filter(
+        status=AgreementStatus.ACTIVE, valid_from__lte=day, valid_until__gte=day
+    ).values_list(
+        "kind", "read_scope", "scope_min_age", "scope_max_age", "scope_desa_id", "scope_clause"
+    )
+    named = []
+    kinds = set()
+    for kind, scope, low, high, desa, clause in in_force:
+        kinds.add(kind)
+        if kind == AgreementKind.PKS:
+            named.append(policy.Scope(ReadScope(scope), low, high, desa, clause))
+    if not {AgreementKind.MOU, AgreementKind.PKS} <= kinds:
+        return []
+    return policy.scopes_for(InstitutionKind(institution.kind), named)
+
+
+def residents_in_scope(
+    institution: Institution,
+    model: policy.AnyResidentModel,
+    *,
+    scopes: list[policy.Scope] | None = None,
+    on: datetime.date | None = None,
+) -> "QuerySet[Any]":
+    """The residents of one registry the institution may read today (its scopes, loaded
+    unless given)."""
+    day = on or timezone.localdate()
+    if scopes is None:
+        scopes = read_scopes(institution, on=day)
+    rows = policy.resident_filter(institution, scopes, model, on=day)
+    return model._default_manager.filter(rows)
+
+
+def resident_in_scope(
+    institution: Institution, resident: PermanentResident | NonPermanentResident
+) -> bool:
+    """May the institution read this resident's record (whatever the elements)?"""
+    return residents_in_scope(institution, type(resident)).filter(pk=resident.pk).exists()
 
 
 def may_read_statistics(institution: Institution) -> bool:

@@ -22,15 +22,24 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from citizens import policy
+from citizens import services as registry
 from citizens.choices import AuditAction, Role
-from citizens.models import User
+from citizens.models import Desa, User
 from citizens.services import audit_record
 from stakeholders import catalogue, keys
-from stakeholders.choices import AgreementKind, AgreementStatus, InstitutionKind, WriteMode
+from stakeholders import policy as read_policy
+from stakeholders.choices import (
+    AgreementKind,
+    AgreementStatus,
+    InstitutionKind,
+    ReadScope,
+    WriteMode,
+)
 from stakeholders.exceptions import (
     AccountExists,
     ConcurrentChange,
     InvalidAuthority,
+    InvalidScope,
     InvalidTransition,
     NotAuthorised,
     StakeholderError,
@@ -46,6 +55,8 @@ from stakeholders.models import (
 
 API_KEY_MAX_DAYS = 730
 WEBHOOK_SECRET_BYTES = 32
+MAX_SCOPE_AGE = 150
+_SCOPE_FIELDS = ("read_scope", "scope_min_age", "scope_max_age", "scope_desa", "scope_clause")
 _NOTHING = catalogue.Authority()
 # The allowed moves of an agreement's status; a terminated agreement stays terminated.
 AGREEMENT_TRANSITIONS: Mapping[AgreementStatus, frozenset[AgreementStatus]] = {
@@ -115,9 +126,11 @@ def agreement_record(
     valid_until: datetime.date,
     status: AgreementStatus = AgreementStatus.ACTIVE,
     actor: User | None = None,
+    scope: read_policy.Scope | None = None,
 ) -> Agreement:
     """Record an MoU or PKS as signed (validated: the period must be ordered). With an actor,
-    only the head of Dukcapil may."""
+    only the head of Dukcapil may. A PKS may name the population it lets the institution read
+    (see agreement_scope_set; audited)."""
     _require_head(actor)
     agreement = Agreement(
         institution=institution,
@@ -131,6 +144,8 @@ def agreement_record(
     )
     agreement.full_clean()
     agreement.save()
+    if scope is not None:
+        _scope_apply(agreement, scope, actor=actor)
     return agreement
 
 
@@ -150,6 +165,70 @@ def agreement_set_status(
         raise ConcurrentChange
     agreement.status = status
     return agreement
+
+
+@transaction.atomic
+def agreement_scope_set(
+    *, agreement: Agreement, scope: read_policy.Scope, actor: User
+) -> Agreement:
+    """Set the population a PKS lets its institution read (UU 27/2022 art. 16): an age range,
+    one village or every resident, among catalogue.AGREEMENT_SCOPES for the institution's
+    kind, with the reference of the clause that names it; NONE withdraws it. Head of Dukcapil
+    only; writes an audit entry. A university or a company reads its roster whatever its
+    agreement says, so its agreements name no population."""
+    if not policy.can_manage_institutions(actor):
+        raise NotAuthorised
+    locked = (
+        Agreement.objects.select_for_update().select_related("institution").get(pk=agreement.pk)
+    )
+    _scope_apply(locked, scope, actor=actor)
+    return locked
+
+
+def _scope_apply(agreement: Agreement, scope: read_policy.Scope, *, actor: User | None) -> None:
+    kind = InstitutionKind(agreement.institution.kind)
+    clause = " ".join(scope.clause.split())
+    if agreement.kind != AgreementKind.PKS and scope.kind != ReadScope.NONE:
+        raise InvalidScope(_("Only a cooperation agreement (PKS) names the population read."))
+    if not read_policy.scope_allowed(kind, scope.kind):
+        raise InvalidScope
+    if scope.kind in read_policy.CLAUSE_REQUIRED and not clause:
+        raise InvalidScope(_("Give the clause of the agreement that names this population."))
+    low, high = scope.min_age, scope.max_age
+    if scope.kind == ReadScope.AGE and (
+        low is None or high is None or not 0 <= low <= high <= MAX_SCOPE_AGE
+    ):
+        raise InvalidScope(_("Give the age range as two ages, the first not above the second."))
+    desa = None
+    if scope.kind == ReadScope.DESA:
+        if scope.desa_id is not None:
+            desa = Desa.objects.filter(pk=scope.desa_id).first()
+        if desa is None:
+            raise InvalidScope(_("Choose the village the agreement covers."))
+    agreement.read_scope = scope.kind
+    agreement.scope_min_age = low if scope.kind == ReadScope.AGE else None
+    agreement.scope_max_age = high if scope.kind == ReadScope.AGE else None
+    agreement.scope_desa = desa
+    agreement.scope_clause = clause[:200] if scope.kind != ReadScope.NONE else ""
+    agreement.save(update_fields=[*_SCOPE_FIELDS])
+    registry.audit_record(
+        actor=actor,
+        action=AuditAction.AGREEMENT_SCOPE,
+        reference=f"agreement:{agreement.pk}"[:32],
+        detail=_scope_detail(agreement),
+    )
+
+
+def _scope_detail(agreement: Agreement) -> str:
+    """What the audit entry says (no personal data: codes, ages and the clause)."""
+    parts = [f"{agreement.institution.code} {agreement.number}", f"scope={agreement.read_scope}"]
+    if agreement.read_scope == ReadScope.AGE:
+        parts.append(f"age={agreement.scope_min_age}-{agreement.scope_max_age}")
+    if agreement.scope_desa is not None:
+        parts.append(f"desa={agreement.scope_desa.code}")
+    if agreement.scope_clause:
+        parts.append(f"clause={agreement.scope_clause}")
+    return "; ".join(parts)
 
 
 @transaction.atomic

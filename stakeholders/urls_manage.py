@@ -12,6 +12,11 @@ urlpatterns = [
         views.agreement_status,
         name="manage_agreement_status",
     ),
+    path(
+        "<int:institution_id>/perjanjian/<int:agreement_id>/cakupan/",
+        views.agreement_scope,
+        name="manage_agreement_scope",
+    ),
     path("<int:institution_id>/kewenangan/", views.authority_edit, name="manage_authority"),
     path("<int:institution_id>/undang/", views.member_invite, name="manage_invite"),
     path(

@@ -260,7 +260,7 @@ class ResidentLookup(ApiView):
 class ChangeFeed(ApiView):
     @extend_schema(
         operation_id="changes_list",
-        summary="Approved changes to the elements your institution may read, after a cursor",
+        summary="Approved changes to the elements and residents you may read, after a cursor",
         parameters=[s.FeedQuerySerializer],
         responses={200: s.FeedSerializer, **_errors(400)},
     )
@@ -354,7 +354,7 @@ class _Export(ApiView):
 class ExportCsv(_Export):
     @extend_schema(
         operation_id="exports_residents_csv",
-        summary="Every resident with the elements your institution may read, as CSV",
+        summary="Every resident in your population, with the elements you may read, as CSV",
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
             **_errors(),
@@ -370,7 +370,7 @@ class ExportCsv(_Export):
 class ExportXlsx(_Export):
     @extend_schema(
         operation_id="exports_residents_xlsx",
-        summary="Every resident with the elements your institution may read, as XLSX",
+        summary="Every resident in your population, with the elements you may read, as XLSX",
         responses={
             (200, export_views.XLSX): OpenApiResponse(OpenApiTypes.BINARY),
             **_errors(),

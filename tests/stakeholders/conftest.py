@@ -13,19 +13,32 @@ from django.utils import timezone
 
 from citizens.choices import Role
 from citizens.models import User
-from stakeholders import services
-from stakeholders.choices import AgreementKind, InstitutionKind
+from stakeholders import catalogue, services
+from stakeholders.choices import AgreementKind, InstitutionKind, ReadScope
 from stakeholders.models import Institution, InstitutionMember
+from stakeholders.policy import Scope
 from tests.factories import UserFactory
 
 _codes = itertools.count(1)
 
 
+# Before purpose limitation every institution read the whole regency; the offices of these
+# fixtures keep doing so through a PKS clause that says so (purpose tests narrow it).
+REGENCY_CLAUSE = "Pasal 3 ayat (1): seluruh penduduk Kabupaten Purworejo"
+
+
 def institution_with_agreements(
-    *, name: str, kind: InstitutionKind, valid_until: datetime.date | None = None
+    *,
+    name: str,
+    kind: InstitutionKind,
+    valid_until: datetime.date | None = None,
+    scope: Scope | None = None,
 ) -> Institution:
     """An institution registered with its kind's default authority, and an MoU and a PKS
-    valid until `valid_until` (default: two years from today)."""
+    valid until `valid_until` (default: two years from today). The PKS names `scope`
+    (default: every resident for the kinds an agreement may give that, nothing otherwise)."""
+    if scope is None and ReadScope.REGENCY in catalogue.AGREEMENT_SCOPES[kind]:
+        scope = Scope(ReadScope.REGENCY, clause=REGENCY_CLAUSE)
     today = timezone.localdate()
     until = valid_until or today + datetime.timedelta(days=730)
     start = min(today, until) - datetime.timedelta(days=365)
@@ -39,6 +52,7 @@ def institution_with_agreements(
             signed_on=start,
             valid_from=start,
             valid_until=until,
+            scope=scope if agreement_kind == AgreementKind.PKS else None,
         )
     return institution
 

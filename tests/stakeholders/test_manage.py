@@ -55,6 +55,7 @@ def _head_pages(institution: Institution) -> list[tuple[str, str]]:
         ("get", _url("manage_institution", institution.pk)),
         ("post", _url("manage_agreement_add", institution.pk)),
         ("post", _url("manage_agreement_status", institution.pk, agreement.pk)),
+        ("post", _url("manage_agreement_scope", institution.pk, agreement.pk)),
         ("post", _url("manage_authority", institution.pk)),
         ("post", _url("manage_invite", institution.pk)),
     ]
@@ -445,7 +446,7 @@ def test_demo_institution_admin_opens_the_api_keys_of_the_demo_education_office_
     demo_accounts_ensure()
     call_command("seed_demo_institutions", verbosity=0)
     call_command("seed_demo_institutions", verbosity=0)
-    assert Institution.objects.count() == 3
+    assert Institution.objects.count() == 4  # with the demo company (its roster)
     admin = User.objects.get(email=f"admin.institusi@{DEMO_DOMAIN}")
     education = admin.institution_member.institution
     assert selectors.agreement_in_force(education)
