@@ -1,8 +1,13 @@
+from collections.abc import Iterable, Sequence
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
+from citizens import selectors
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
+from citizens.reads import LoggedReadsAdmin, shows_personal_data
 
 
 @admin.register(Kecamatan)
@@ -18,8 +23,9 @@ class DesaAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+@shows_personal_data("a row for the record each listed or opened account is linked to")
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
@@ -57,6 +63,9 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
 
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return selectors.records_of_accounts(obj.pk for obj in objects)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Audit tables: visible to the system admin, never editable."""
@@ -71,10 +80,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@shows_personal_data("a row for the record of each change listed or opened (old, new value)")
 @admin.register(RecordChange)
-class RecordChangeAdmin(ReadOnlyAdmin):
+class RecordChangeAdmin(LoggedReadsAdmin, ReadOnlyAdmin):
     list_display = ["changed_at", "registry", "record_id", "field", "source", "source_ref", "actor"]
     list_filter = ["registry", "source"]
+
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return [(change.registry, change.record_id) for change in objects]  # type: ignore[attr-defined]
 
 
 @admin.register(AccessLog)

@@ -250,6 +250,8 @@ class AccessPurpose(models.TextChoices):
     REVIEW = "review", _("Reviewed for a submission")
     INSTITUTION_READ = "institution_read", _("Institution read through the API")
     EXPORT = "export", _("Included in an export")
+    OFFICER_LIST = "officer_list", _("Shown to an officer in a list or search result")
+    EVIDENCE = "evidence", _("Officer opened the evidence of a submission")
 
 
 class AuditAction(models.TextChoices):

@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -490,3 +491,29 @@ def my_record_overview(
         ),
         activity_limit=limit,
     )
+
+
+def records_of_nik_indexes(indexes: Iterable[str]) -> list[tuple[str, int]]:
+    """The registry records (permanent, then non-permanent) with these NIK blind indexes, as
+    (registry, id): for logging a read that showed NIKs. Two queries whatever the count."""
+    wanted = {index for index in indexes if index}
+    if not wanted:
+        return []
+    permanent = PermanentResident.objects.filter(nik_index__in=wanted).values_list("pk", flat=True)
+    guests = NonPermanentResident.objects.filter(nik_index__in=wanted).values_list("pk", flat=True)
+    return [(str(Registry.PERMANENT), pk) for pk in permanent] + [
+        (str(Registry.NON_PERMANENT), pk) for pk in guests
+    ]
+
+
+def records_of_accounts(user_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """The registry records these accounts are linked to, as (registry, id). One query."""
+    links = ResidentLink.objects.filter(user_id__in=list(user_ids)).values_list(
+        "permanent_resident_id", "non_permanent_resident_id"
+    )
+    return [
+        (str(Registry.PERMANENT), permanent)
+        if permanent is not None
+        else (str(Registry.NON_PERMANENT), int(guest))
+        for permanent, guest in links
+    ]
