@@ -517,3 +517,13 @@ def records_of_accounts(user_ids: Iterable[int]) -> list[tuple[str, int]]:
         else (str(Registry.NON_PERMANENT), int(guest))
         for permanent, guest in links
     ]
+
+
+def records_of_changes(change_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """The records these history rows belong to, as (registry, id). One query."""
+    return [
+        (str(registry), int(record_id))
+        for registry, record_id in RecordChange.objects.filter(pk__in=list(change_ids))
+        .values_list("registry", "record_id")
+        .distinct()
+    ]

@@ -30,6 +30,7 @@ from tests.factories import (
     resident_create,
 )
 from tests.skts.conftest import HOST_NIK, make_institution_admin, stay
+from tests.stakeholders.apikit import auth, issue_key
 from tests.stakeholders.conftest import institution_with_agreements
 from verification import services as review
 from verification.choices import Outcome
@@ -346,8 +347,8 @@ def _candidates(name: str, pattern: URLPattern, world: dict) -> dict[str, list]:
 
 def _urls(world: dict) -> Iterator[tuple[str, str, object]]:
     for name, pattern, groups in _walk(get_resolver().url_patterns):
-        if name.startswith("api:") or name.startswith("stakeholders_api"):
-            continue  # API keys, not sessions: institution reads, logged by the API layer
+        if name.endswith("logout") or "remove" in name or name.endswith("withdraw"):
+            continue
         values = _candidates(name, pattern, world)
         choices = [values.get(group, ["x"]) for group in groups]
         for combination in product(*choices):
@@ -359,58 +360,86 @@ def _urls(world: dict) -> Iterator[tuple[str, str, object]]:
             yield name, url, pattern.callback
 
 
+class _Sweep:
+    """Renders pages and records those that show a resident's name or NIK while unregistered
+    (or registered but silent)."""
+
+    def __init__(self, client, world: dict) -> None:
+        self.client = client
+        self.world = world
+        values = [
+            value
+            for model in (PermanentResident, NonPermanentResident)
+            for resident in model.objects.all()
+            for value in (resident.full_name, resident.nik)
+        ]
+        self.markers = re.compile("|".join(re.escape(value) for value in values))
+        self.unregistered: set[tuple[str, str]] = set()
+        self.silent: set[tuple[str, str]] = set()
+        self.rendered = 0
+
+    def run(self, who: str, **headers: str) -> None:
+        for name, url, view in _urls(self.world):
+            before = AccessLog.objects.count()
+            response = self.client.get(url, **headers)
+            if response.status_code != 200:
+                continue
+            self.rendered += 1
+            found = self.markers.search(_body(response))
+            if found is None:
+                continue
+            if not reads.is_registered(view):
+                self.unregistered.add((name, who))
+            elif AccessLog.objects.count() == before:
+                self.silent.add((name, who))
+
+
 def test_every_page_showing_resident_data_is_registered_and_logs_when_an_officer_opens_it(
     client,
+    settings,
     operator_desa,
     officer_kecamatan,
     verifier,
     head,
     system_admin,
+    university,
     university_admin,
     person,
     submitted,
     letter,
     error_batch,
 ) -> None:
-    world = {
-        "person": person,
-        "submission": submitted,
-        "evidence": Evidence.objects.get(submission=submitted),
-        "batch": error_batch,
-        "letter": letter,
-    }
-    residents = [
-        (Registry.PERMANENT, resident.pk, resident.full_name, resident.nik)
-        for resident in PermanentResident.objects.all()
-    ] + [
-        (Registry.NON_PERMANENT, resident.pk, resident.full_name, resident.nik)
-        for resident in NonPermanentResident.objects.all()
-    ]
-    markers = re.compile(
-        "|".join(re.escape(value) for *_ids, name, nik in residents for value in (name, nik))
+    settings.STAKEHOLDER_FEED_SETTLE_SECONDS = 0
+    sweep = _Sweep(
+        client,
+        {
+            "person": person,
+            "submission": submitted,
+            "evidence": Evidence.objects.get(submission=submitted),
+            "batch": error_batch,
+            "letter": letter,
+        },
     )
-    unregistered: set[tuple[str, str]] = set()
-    silent: set[tuple[str, str]] = set()
-    rendered = 0
     for user in (operator_desa, officer_kecamatan, verifier, head, system_admin, university_admin):
         client.force_login(user)
-        for name, url, view in _urls(world):
-            if name.endswith("logout") or "remove" in name or name.endswith("withdraw"):
-                continue
-            before = AccessLog.objects.count()
-            response = client.get(url)
-            if response.status_code != 200:
-                continue
-            rendered += 1
-            found = markers.search(_body(response))
-            if found is None:
-                continue
-            if not reads.is_registered(view):
-                unregistered.add((name, found.group(0)[:4] + "…"))
-            elif AccessLog.objects.count() == before:
-                silent.add((name, user.get_role_display()))
-    assert rendered > 50
-    assert not unregistered, (
-        f"pages show resident data without being in citizens.reads: {sorted(unregistered)}"
+        sweep.run(user.get_role_display())
+    client.logout()
+    sweep.run("API key", **auth(issue_key(university, university_admin)))
+    assert sweep.rendered > 50
+    assert not sweep.unregistered, (
+        f"pages show resident data without being in citizens.reads: {sorted(sweep.unregistered)}"
     )
-    assert not silent, f"registered pages showed resident data and logged nothing: {sorted(silent)}"
+    assert not sweep.silent, (
+        f"registered pages showed resident data and logged nothing: {sorted(sweep.silent)}"
+    )
+
+
+def test_change_feed_is_logged_when_an_institution_reads_it(
+    client, settings, university, university_admin, guest
+) -> None:
+    settings.STAKEHOLDER_FEED_SETTLE_SECONDS = 0
+    response = client.get(reverse("api:changes"), **auth(issue_key(university, university_admin)))
+    assert guest.nik in response.content.decode()
+    entry = AccessLog.objects.get(registry=Registry.NON_PERMANENT, record_id=guest.pk)
+    assert entry.purpose == AccessPurpose.INSTITUTION_READ
+    assert entry.actor_label == university.name and guest.nik not in entry.reason
