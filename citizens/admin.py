@@ -80,9 +80,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@shows_personal_data("a row for the record of each change listed or opened (old, new value)")
+@shows_personal_data("an officer-view row for the record of a change opened (old and new value)")
 @admin.register(RecordChange)
 class RecordChangeAdmin(LoggedReadsAdmin, ReadOnlyAdmin):
+    # The list shows ids, fields and statuses; the values are on the object's own page.
+    list_shows_personal_data = False
     list_display = ["changed_at", "registry", "record_id", "field", "source", "source_ref", "actor"]
     list_filter = ["registry", "source"]
 

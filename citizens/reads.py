@@ -56,7 +56,11 @@ def is_registered(view: Callable[..., Any]) -> bool:
 class LoggedReadsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """An admin whose list, object and history pages show personal data: each writes an
     access row for every resident shown (a list page in one insert). A subclass says which
-    registry records its objects show, and registers itself with `shows_personal_data`."""
+    registry records its objects show, and registers itself with `shows_personal_data`. A
+    list page whose columns hold no personal data (ids, codes, statuses) sets
+    `list_shows_personal_data = False` and logs only the pages of single objects."""
+
+    list_shows_personal_data = True
 
     def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
         raise NotImplementedError
@@ -72,7 +76,7 @@ class LoggedReadsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", None) or {}
-        if response.status_code == 200 and "cl" in changelist:
+        if self.list_shows_personal_data and response.status_code == 200 and "cl" in changelist:
             self._log(request, list(changelist["cl"].result_list), AccessPurpose.OFFICER_LIST)
         return response
 

@@ -47,9 +47,11 @@ class EventInline(_ReadOnlyInline):
     ordering = ["created_at", "pk"]
 
 
-@shows_personal_data("a row for the person (or family) of each submission listed or opened")
+@shows_personal_data("an officer-view row for the person (or family) of a submission opened")
 @admin.register(Submission)
 class SubmissionAdmin(LoggedReadsAdmin):
+    # The list shows ids, fields and statuses; the values are on the object's own page.
+    list_shows_personal_data = False
     list_display = [
         "tracking_code",
         "kind",

@@ -401,6 +401,7 @@ def test_every_page_showing_resident_data_is_registered_and_logs_when_an_officer
     officer_kecamatan,
     verifier,
     head,
+    analyst,
     system_admin,
     university,
     university_admin,
@@ -420,7 +421,8 @@ def test_every_page_showing_resident_data_is_registered_and_logs_when_an_officer
             "letter": letter,
         },
     )
-    for user in (operator_desa, officer_kecamatan, verifier, head, system_admin, university_admin):
+    officers = (operator_desa, officer_kecamatan, verifier, head, analyst, system_admin)
+    for user in (*officers, university_admin):
         client.force_login(user)
         sweep.run(user.get_role_display())
     client.logout()
