@@ -151,10 +151,6 @@ def error_batch(person, university, university_admin) -> ExchangeBatch:
     return batch
 
 
-def _rows(registry: str, record_id: int) -> int:
-    return AccessLog.objects.filter(registry=registry, record_id=record_id).count()
-
-
 def _body(response) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8", "replace")
@@ -203,6 +199,7 @@ def test_nik_search_result_is_logged_when_an_officer_searches(client, verifier, 
     entry = AccessLog.objects.get(registry=Registry.PERMANENT, record_id=person.pk)
     assert entry.actor == verifier and entry.purpose == AccessPurpose.OFFICER_LIST
     assert person.nik not in entry.reason
+    assert AccessLog.objects.count() == 1  # the result, not the neighbour left out of it
 
 
 def test_resident_list_logs_one_row_per_resident_shown_in_one_insert_when_an_officer_pages(
