@@ -17,6 +17,8 @@ from citizens.choices import AccessPurpose, Registry, Role
 from citizens.models import AccessLog, NonPermanentResident, PermanentResident, User
 from skts import services as skts_services
 from skts.models import Letter
+from stakeholders import services as stakeholder_services
+from stakeholders import webhooks
 from stakeholders.choices import InstitutionKind, RowOutcome, UploadFormat, UploadStatus
 from stakeholders.models import ExchangeBatch, ExchangeRow, Institution
 from submissions import services as submission_services
@@ -32,6 +34,7 @@ from tests.factories import (
 from tests.skts.conftest import HOST_NIK, make_institution_admin, stay
 from tests.stakeholders.apikit import auth, issue_key
 from tests.stakeholders.conftest import institution_with_agreements
+from tests.stakeholders.receiver import receiver
 from verification import services as review
 from verification.choices import Outcome
 
@@ -89,8 +92,7 @@ def submitted(person) -> Submission:
     return submission_services.submission_submit(submission=submission, actor=citizen)
 
 
-@pytest.fixture
-def guest(desa, university, university_admin) -> NonPermanentResident:
+def _rostered_guest(desa, university: Institution, admin: User) -> NonPermanentResident:
     """A student on the university's applied roster."""
     resident = non_permanent_create(
         desa=desa, full_name=GUEST, host_institution=university.name, **stay()
@@ -99,12 +101,17 @@ def guest(desa, university, university_admin) -> NonPermanentResident:
         institution=university,
         format=UploadFormat.ROSTER,
         status=UploadStatus.APPLIED,
-        submitted_by=university_admin,
+        submitted_by=admin,
     )
     ExchangeRow.objects.create(
         batch=batch, line=2, nik_index=resident.nik_index, outcome=RowOutcome.REVIEW, applied=True
     )
     return resident
+
+
+@pytest.fixture
+def guest(desa, university, university_admin) -> NonPermanentResident:
+    return _rostered_guest(desa, university, university_admin)
 
 
 @pytest.fixture
@@ -442,3 +449,22 @@ def test_change_feed_is_logged_when_an_institution_reads_it(
     entry = AccessLog.objects.get(registry=Registry.NON_PERMANENT, record_id=guest.pk)
     assert entry.purpose == AccessPurpose.INSTITUTION_READ
     assert entry.actor_label == university.name and guest.nik not in entry.reason
+
+
+def test_webhook_delivery_is_logged_when_a_change_reaches_the_institution(
+    settings, university, university_admin, desa, django_capture_on_commit_callbacks
+) -> None:
+    settings.STAKEHOLDER_FEED_SETTLE_SECONDS = 0
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    with receiver() as hook:
+        stakeholder_services.webhook_subscription_create(
+            institution=university, user=university_admin, url=hook.url
+        )
+        student = _rostered_guest(desa, university, university_admin)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert webhooks.webhook_deliveries_enqueue() > 0
+    assert hook.received and student.nik in hook.received[0][1].decode()
+    rows = AccessLog.objects.filter(registry=Registry.NON_PERMANENT, record_id=student.pk)
+    assert rows.count() == len(hook.received)
+    assert {row.purpose for row in rows} == {AccessPurpose.INSTITUTION_READ}
+    assert all(row.actor_label == university.name for row in rows)
