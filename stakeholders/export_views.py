@@ -53,7 +53,7 @@ def _institution(request: HttpRequest) -> Institution:
     return institution
 
 
-@shows_personal_data("an export row per resident in the file (stakeholders.exports)")
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 @never_cache
 @login_required
 @require_GET
@@ -61,7 +61,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return csv_response(_institution(request))
 
 
-@shows_personal_data("an export row per resident in the file (stakeholders.exports)")
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 @never_cache
 @login_required
 @require_GET

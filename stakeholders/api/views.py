@@ -360,7 +360,7 @@ class _Export(ApiView):
         raise NotImplementedError
 
 
-@shows_personal_data("an export row per resident in the file (stakeholders.exports)")
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 class ExportCsv(_Export):
     @extend_schema(
         operation_id="exports_residents_csv",
@@ -377,7 +377,7 @@ class ExportCsv(_Export):
         return export_views.csv_response(institution)
 
 
-@shows_personal_data("an export row per resident in the file (stakeholders.exports)")
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 class ExportXlsx(_Export):
     @extend_schema(
         operation_id="exports_residents_xlsx",
