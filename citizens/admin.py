@@ -1,17 +1,21 @@
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from citizens import selectors
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
 from citizens.selectors import user_has_history
 from citizens.signals import account_deactivated
+from citizens.reads import LoggedReadsAdmin, shows_personal_data
 
 
 @admin.register(Kecamatan)
@@ -27,8 +31,9 @@ class DesaAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+@shows_personal_data("a row for the record each listed or opened account is linked to")
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
@@ -116,6 +121,9 @@ class UserAdmin(BaseUserAdmin):
             actor = request.user if isinstance(request.user, User) else None
             account_deactivated.send(sender=User, user=obj, actor=actor)
 
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return selectors.records_of_accounts(obj.pk for obj in objects)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Audit tables: visible to the system admin, never editable."""
@@ -130,10 +138,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@shows_personal_data("an officer-view row for the record of a change opened (old and new value)")
 @admin.register(RecordChange)
-class RecordChangeAdmin(ReadOnlyAdmin):
+class RecordChangeAdmin(LoggedReadsAdmin, ReadOnlyAdmin):
+    # The list shows ids, fields and statuses; the values are on the object's own page.
+    list_shows_personal_data = False
     list_display = ["changed_at", "registry", "record_id", "field", "source", "source_ref", "actor"]
     list_filter = ["registry", "source"]
+
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return [(change.registry, change.record_id) for change in objects]  # type: ignore[attr-defined]
 
 
 @admin.register(AccessLog)

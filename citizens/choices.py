@@ -255,6 +255,8 @@ class AccessPurpose(models.TextChoices):
         "link_refused",
         _("Another account gave this record's details; refused, as it is linked to yours"),
     )
+    OFFICER_LIST = "officer_list", _("Shown to an officer in a list or search result")
+    EVIDENCE = "evidence", _("Officer opened the evidence of a submission")
 
 
 class AuditAction(models.TextChoices):

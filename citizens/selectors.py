@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -504,3 +505,39 @@ def user_has_history(*, user: User) -> bool:
     except (ProtectedError, RestrictedError):
         return True
     return False
+
+
+def records_of_nik_indexes(indexes: Iterable[str]) -> list[tuple[str, int]]:
+    """The registry records (permanent, then non-permanent) with these NIK blind indexes, as
+    (registry, id): for logging a read that showed NIKs. Two queries whatever the count."""
+    wanted = {index for index in indexes if index}
+    if not wanted:
+        return []
+    permanent = PermanentResident.objects.filter(nik_index__in=wanted).values_list("pk", flat=True)
+    guests = NonPermanentResident.objects.filter(nik_index__in=wanted).values_list("pk", flat=True)
+    return [(str(Registry.PERMANENT), pk) for pk in permanent] + [
+        (str(Registry.NON_PERMANENT), pk) for pk in guests
+    ]
+
+
+def records_of_accounts(user_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """The registry records these accounts are linked to, as (registry, id). One query."""
+    links = ResidentLink.objects.filter(user_id__in=list(user_ids)).values_list(
+        "permanent_resident_id", "non_permanent_resident_id"
+    )
+    return [
+        (str(Registry.PERMANENT), permanent)
+        if permanent is not None
+        else (str(Registry.NON_PERMANENT), int(guest))
+        for permanent, guest in links
+    ]
+
+
+def records_of_changes(change_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """The records these history rows belong to, as (registry, id). One query."""
+    return [
+        (str(registry), int(record_id))
+        for registry, record_id in RecordChange.objects.filter(pk__in=list(change_ids))
+        .values_list("registry", "record_id")
+        .distinct()
+    ]

@@ -623,18 +623,38 @@ def access_log_record_many(
 ) -> int:
     """One access row per record for an institution's bulk read (an export), in one insert;
     each citizen sees it on their own page like a single lookup. Returns the rows written."""
+    return access_log_reads(
+        records=((registry, record_id) for record_id in record_ids),
+        purpose=purpose,
+        actor_label=actor_label,
+        reason=reason,
+    )
+
+
+def access_log_reads(
+    *,
+    records: Iterable[tuple[str, int]],
+    purpose: AccessPurpose,
+    actor: User | None = None,
+    actor_label: str = "",
+    reason: str = "",
+) -> int:
+    """One access row per record shown (a page of a list, a search result, a CSV), each
+    record once, in one insert whatever the count; each citizen sees it on their own page.
+    `reason` names the read (a tracking code, letter numbers), never a personal value.
+    Returns the rows written."""
     now = timezone.now()
     entries = [
         AccessLog(
             registry=registry,
             record_id=record_id,
-            actor=None,
+            actor=actor,
             actor_label=actor_label,
             purpose=purpose,
-            reason=reason,
+            reason=reason[:300],
             accessed_at=now,
         )
-        for record_id in record_ids
+        for registry, record_id in dict.fromkeys(records)
     ]
     AccessLog.objects.bulk_create(entries, batch_size=_BULK_ROWS)
     return len(entries)

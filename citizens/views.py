@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from citizens import policy, selectors, services
 from citizens.choices import AccessPurpose, Registry
 from citizens.forms import NikSearchForm
+from citizens.reads import shows_personal_data
 
 
 @require_GET
@@ -48,6 +49,7 @@ def officer_home(request: HttpRequest) -> HttpResponse:
     return render(request, "citizens/officer_home.html", {"officer": request.user})
 
 
+@shows_personal_data("a list row for each resident on the page or in the NIK search result")
 @login_required
 @require_http_methods(["GET", "POST"])
 def resident_list(request: HttpRequest) -> HttpResponse:
@@ -58,9 +60,15 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data.get("nik_index"):
         residents = residents.filter(nik_index=form.cleaned_data["nik_index"])
     page = Paginator(residents, 25).get_page(request.GET.get("page"))
+    services.access_log_reads(
+        records=[(Registry.PERMANENT, resident.pk) for resident in page],
+        purpose=AccessPurpose.OFFICER_LIST,
+        actor=request.user,  # type: ignore[arg-type]
+    )
     return render(request, "citizens/resident_list.html", {"page": page, "form": form})
 
 
+@shows_personal_data("an officer-view row on the resident's record (and the audit trail)")
 @login_required
 @require_GET
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:

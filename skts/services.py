@@ -4,7 +4,7 @@ letter on final approval, rendering, revocation, reminders and ends."""
 import datetime
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -281,6 +281,22 @@ def letters_download_record(*, user: User, letters: Sequence[Letter]) -> int:
         purpose=AccessPurpose.INSTITUTION_READ,
         actor_label=institution.name if institution is not None else "",
         reason="SKTS " + ", ".join(letter.number for letter in others)[:280],
+    )
+
+
+def letters_read_record(*, user: User, resident_ids: Iterable[int], purpose: AccessPurpose) -> int:
+    """A page or file that shows letter holders' names (Dukcapil's register and its CSV, an
+    institution's letters page): one access row per holder shown, in one insert, which each
+    holder sees on their own page. An institution's read is labelled with its name. Returns
+    the rows written."""
+    institution = (
+        selectors.institution_of(user) if purpose == AccessPurpose.INSTITUTION_READ else None
+    )
+    return registry_services.access_log_reads(
+        records=((Registry.NON_PERMANENT, resident_id) for resident_id in resident_ids),
+        purpose=purpose,
+        actor=user,
+        actor_label=institution.name if institution is not None else "",
     )
 
 

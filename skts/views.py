@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from citizens.choices import AccessPurpose
+from citizens.reads import shows_personal_data
 from citizens.spreadsheet import neutralise
 from skts import policy, selectors, services
 from skts.forms import HostForm, InstitutionRequestForm, RegisterFilterForm, RevokeForm
@@ -81,6 +83,9 @@ def _institution_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
     return institution
 
 
+@shows_personal_data(
+    "an institution-read row for each resident it lists or has letters on the page"
+)
 @login_required
 @require_http_methods(["GET", "POST"])
 def institution_letters(request: HttpRequest) -> HttpResponse:
@@ -117,15 +122,22 @@ def institution_letters(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.letters_for_institution(institution), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    letters = list(page.object_list)
+    services.letters_read_record(
+        user=request.user,  # type: ignore[arg-type]
+        resident_ids=[r.pk for r in residents] + [letter.resident_id for letter in letters],
+        purpose=AccessPurpose.INSTITUTION_READ,
+    )
     context = {
         "institution": institution,
         "form": form,
         "page": page,
-        "rows": _rows(list(page.object_list)),
+        "rows": _rows(letters),
     }
     return render(request, "skts/institution.html", context)
 
 
+@shows_personal_data("an institution-read row per letter holder (letters_download_record)")
 @login_required
 @require_POST
 def institution_download(request: HttpRequest) -> HttpResponse:
@@ -145,6 +157,7 @@ def institution_download(request: HttpRequest) -> HttpResponse:
     return FileResponse(buffer, as_attachment=True, filename="skts.zip")
 
 
+@shows_personal_data("an institution-read row for the holder, unless the holder downloads")
 @login_required
 @require_GET
 def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
@@ -201,6 +214,7 @@ def _register_filters(request: HttpRequest) -> tuple[RegisterFilterForm, selecto
     return form, selectors.RegisterFilter()
 
 
+@shows_personal_data("a list row for the holder of each letter on the page")
 @login_required
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
@@ -209,12 +223,18 @@ def register(request: HttpRequest) -> HttpResponse:
     form, filters = _register_filters(request)
     letters = selectors.register_letters(user=request.user, filters=filters)  # type: ignore[arg-type]
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    services.letters_read_record(
+        user=request.user,  # type: ignore[arg-type]
+        resident_ids=[letter.resident_id for letter in shown],
+        purpose=AccessPurpose.OFFICER_LIST,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "rows": _rows(list(page.object_list)),
+        "rows": _rows(shown),
         "query": query.urlencode(),
         "revoke_form": RevokeForm(),
     }
@@ -224,6 +244,7 @@ def register(request: HttpRequest) -> HttpResponse:
 CSV_HEADER = ("nomor", "status", "nama", "lembaga", "berlaku_dari", "berlaku_sampai", "terbit")
 
 
+@shows_personal_data("an export row for the holder of each letter in the file")
 @login_required
 @require_GET
 def register_csv(request: HttpRequest) -> HttpResponse:
@@ -235,7 +256,9 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="register-skts.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
+    holders: list[int] = []
     for letter in letters.iterator(chunk_size=500):
+        holders.append(letter.resident_id)
         state = selectors.letter_state(letter)
         writer.writerow(
             [
@@ -251,6 +274,11 @@ def register_csv(request: HttpRequest) -> HttpResponse:
                 )
             ]
         )
+    services.letters_read_record(
+        user=request.user,  # type: ignore[arg-type]
+        resident_ids=holders,
+        purpose=AccessPurpose.EXPORT,
+    )
     return response
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citizens.models import User
+from citizens.reads import shows_personal_data
 from stakeholders import batch_selectors, catalogue, importing
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus
 from stakeholders.models import ExchangeBatch
@@ -143,12 +144,14 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     )
 
 
+@shows_personal_data("a row for each registry record whose NIK is in the error CSV")
 @login_required
 @never_cache
 @require_GET
 def batch_errors(request: HttpRequest, batch_id: int) -> HttpResponse:
     """The row errors as CSV, always a download; cells neutralised against formulas."""
     batch = _batch(request, batch_id)
+    importing.batch_errors_read_record(batch=batch, user=_account(request))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kesalahan-batch-{batch.pk}.csv"'
     response["X-Content-Type-Options"] = "nosniff"

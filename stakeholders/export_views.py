@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from citizens import policy
+from citizens.reads import shows_personal_data
 from stakeholders import exports, selectors
 from stakeholders.models import Institution
 
@@ -52,6 +53,7 @@ def _institution(request: HttpRequest) -> Institution:
     return institution
 
 
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 @never_cache
 @login_required
 @require_GET
@@ -59,6 +61,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return csv_response(_institution(request))
 
 
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 @never_cache
 @login_required
 @require_GET

@@ -31,8 +31,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from citizens import crypto, policy
+from citizens import selectors as citizen_selectors
 from citizens import services as registry
-from citizens.choices import ChangeSource, Registry, Sex, StayPurpose
+from citizens.choices import AccessPurpose, ChangeSource, Registry, Sex, StayPurpose
 from citizens.exceptions import ConcurrentChange, RegistryError
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import validate_nik
@@ -1164,3 +1165,20 @@ def batch_error_csv(batch: ExchangeBatch) -> list[list[str]]:
         nik = json.loads(values).get("nik", "") if values else ""
         rows.append([str(line), neutralise(nik), neutralise(errors.replace("\n", "; "))])
     return rows
+
+
+def batch_errors_read_record(*, batch: ExchangeBatch, user: User) -> int:
+    """The error CSV shows each error row's NIK: one access row per registry record among
+    them, in one insert, which the person sees on their own page (an institution's read
+    under its name, a Dukcapil officer's as an export). Returns the rows written."""
+    indexes = ExchangeRow.objects.filter(batch=batch, outcome=RowOutcome.ERROR).values_list(
+        "nik_index", flat=True
+    )
+    own = selectors.institution_of(user) == batch.institution
+    return registry.access_log_reads(
+        records=citizen_selectors.records_of_nik_indexes(indexes),
+        purpose=AccessPurpose.INSTITUTION_READ if own else AccessPurpose.EXPORT,
+        actor=user,
+        actor_label=batch.institution.name if own else "",
+        reason=f"batch {batch.pk}",
+    )

@@ -28,6 +28,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from citizens import selectors as registry_selectors
+from citizens import services as registry_services
+from citizens.choices import AccessPurpose
 from citizens.models import RecordChange
 from stakeholders import feed
 from stakeholders.models import WebhookDelivery, WebhookSubscription
@@ -181,6 +184,7 @@ def webhook_deliver(*, delivery_id: int, attempt: int) -> str:
     error = _send(subscription, delivery_id, change)
     if error is None:
         _finish(delivery_id, delivered_at=timezone.now(), last_error="")
+        _delivered_read_record(subscription, delivery.change_id)
         return DELIVERED
     if attempt >= int(_setting("WEBHOOK_MAX_ATTEMPTS", 8)):
         _finish(delivery_id, gave_up_at=timezone.now(), last_error=error)
@@ -189,6 +193,17 @@ def webhook_deliver(*, delivery_id: int, attempt: int) -> str:
         _finish(delivery_id, last_error=error)
         _queue(delivery_id, attempt=attempt + 1, countdown=backoff_seconds(attempt))
     return RETRYING
+
+
+def _delivered_read_record(subscription: WebhookSubscription, change_id: int) -> None:
+    """A delivered change is the institution's read of the person: one access row, which the
+    person sees on their own page."""
+    registry_services.access_log_reads(
+        records=registry_selectors.records_of_changes([change_id]),
+        purpose=AccessPurpose.INSTITUTION_READ,
+        actor_label=subscription.institution.name,
+        reason=f"webhook {subscription.pk}",
+    )
 
 
 def _finish(delivery_id: int, **fields: Any) -> None:

@@ -1,10 +1,14 @@
 """Read-mostly admin: submissions are changed through services (status, evidence), never here."""
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 
+from citizens.reads import LoggedReadsAdmin, shows_personal_data
+from submissions import selectors
 from submissions.models import Evidence, Submission, SubmissionEvent, SubmissionItem
 
 
@@ -21,6 +25,9 @@ class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return selectors.submission_records(objects)  # type: ignore[arg-type]
 
 
 class ItemInline(_ReadOnlyInline):
@@ -40,8 +47,11 @@ class EventInline(_ReadOnlyInline):
     ordering = ["created_at", "pk"]
 
 
+@shows_personal_data("an officer-view row for the person (or family) of a submission opened")
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubmissionAdmin(LoggedReadsAdmin):
+    # The list shows ids, fields and statuses; the values are on the object's own page.
+    list_shows_personal_data = False
     list_display = [
         "tracking_code",
         "kind",
@@ -88,3 +98,6 @@ class SubmissionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
+        return selectors.submission_records(objects)  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """Reads of submissions, always scoped by citizens.policy."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -248,3 +249,35 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def notifications_unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def submission_person(submission: Submission) -> tuple[str, int, str] | None:
+    """Whose record a submission shows, as (registry, id, NIK blind index): its subject, else
+    its family card; None for a person not yet in the registry (a birth, an arrival)."""
+    if submission.subject_id is not None and submission.subject_registry:
+        model = (
+            PermanentResident
+            if submission.subject_registry == Registry.PERMANENT
+            else NonPermanentResident
+        )
+        index = (
+            model.objects.filter(pk=submission.subject_id)
+            .values_list("nik_index", flat=True)
+            .first()
+        )
+        return submission.subject_registry, submission.subject_id, index or ""
+    if submission.family_id is not None:
+        return str(Registry.FAMILY), submission.family_id, ""
+    return None
+
+
+def submission_records(submissions: Iterable[Submission]) -> list[tuple[str, int]]:
+    """The records a list of submissions shows, as (registry, id): each one's subject, else
+    its family card. No query."""
+    records: list[tuple[str, int]] = []
+    for submission in submissions:
+        if submission.subject_id is not None and submission.subject_registry:
+            records.append((submission.subject_registry, submission.subject_id))
+        elif submission.family_id is not None:
+            records.append((str(Registry.FAMILY), submission.family_id))
+    return records

@@ -17,6 +17,8 @@ from django.utils.translation import override
 
 from citizens import policy
 from citizens import selectors as citizen_selectors
+from citizens import services as citizen_services
+from citizens.choices import AccessPurpose, AuditAction, Registry
 from citizens.models import Desa, Family, User
 from submissions import events, routing, selectors, transitions
 from submissions.choices import OPEN_STATUSES, Channel, Kind, Status
@@ -511,4 +513,29 @@ def notifications_mark_read(*, user: User, ids: Sequence[int]) -> int:
     """Mark these of the user's notifications read; returns how many were unread."""
     return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(
         read_at=timezone.now()
+    )
+
+
+def submission_read_log(*, reader: User, submission: Submission, purpose: AccessPurpose) -> None:
+    """An officer's read of a submission (the proposal, its evidence) goes on the access log
+    of the person or family it concerns, which the citizen sees on their own page, and into
+    the audit trail; for a person not yet in the registry, into the audit trail only. A
+    citizen's reads of their own submissions are not logged."""
+    if not policy.is_officer(reader):
+        return
+    person = selectors.submission_person(submission)
+    if person is None:
+        citizen_services.audit_record(
+            actor=reader, action=AuditAction.REVIEW_VIEW, reference=submission.tracking_code
+        )
+        return
+    registry, record_id, nik_index = person
+    citizen_services.access_log_record(
+        actor=reader,
+        registry=Registry(registry),
+        record_id=record_id,
+        purpose=purpose,
+        reason=submission.tracking_code,
+        nik_index=nik_index,
+        reference=submission.tracking_code,
     )

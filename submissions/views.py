@@ -24,8 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from citizens import policy
-from citizens.choices import Role
+from citizens.choices import AccessPurpose, Role
 from citizens.models import User
+from citizens.reads import shows_personal_data
 from submissions import kinds, selectors, services
 from submissions.choices import Channel, Kind, Status
 from submissions.exceptions import DuplicateOpenSubmission, SubmissionError
@@ -228,9 +229,11 @@ def _form_page(
     )
 
 
+@shows_personal_data("an officer's view: a review row on the subject's (or family's) record")
 @_submission_view("GET")
 def submission_detail(request: HttpRequest, user: User, submission: Submission) -> HttpResponse:
     """The timeline: every status with its tier, date and officer note."""
+    services.submission_read_log(reader=user, submission=submission, purpose=AccessPurpose.REVIEW)
     return render(
         request,
         "submissions/detail.html",
@@ -249,12 +252,17 @@ def submission_detail(request: HttpRequest, user: User, submission: Submission) 
     )
 
 
+@shows_personal_data("an operator's view of the form: a review row on the subject's record")
 @_submission_view("GET", "POST")
 def submission_edit(request: HttpRequest, user: User, submission: Submission) -> HttpResponse:
     """Edit a draft or a returned submission: the proposal is rebuilt against today's record."""
     if not selectors.submission_actions(user=user, submission=submission).edit:
         messages.error(request, _("This submission cannot be changed any more."))
         return redirect(DETAIL, code=submission.tracking_code)
+    if request.method == "GET":
+        services.submission_read_log(
+            reader=user, submission=submission, purpose=AccessPurpose.REVIEW
+        )
     spec = kinds.SPECS[Kind(submission.kind)]
     resident, family = selectors.submission_subject_records(submission)
     subject = Subject(resident=resident, family=family)
@@ -307,6 +315,7 @@ def submission_withdraw(request: HttpRequest, user: User, submission: Submission
     return redirect(DETAIL, code=submission.tracking_code)
 
 
+@shows_personal_data("an officer's download: an evidence row on the subject's record")
 @_submission_view("GET")
 def evidence_download(
     request: HttpRequest, user: User, submission: Submission, evidence_id: int
@@ -315,6 +324,7 @@ def evidence_download(
     evidence = selectors.submission_evidence_get(submission=submission, evidence_id=evidence_id)
     if evidence is None:
         raise Http404
+    services.submission_read_log(reader=user, submission=submission, purpose=AccessPurpose.EVIDENCE)
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,

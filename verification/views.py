@@ -28,6 +28,8 @@ from citizens import policy
 from citizens import services as registry
 from citizens.choices import AccessPurpose, AuditAction, Registry
 from citizens.models import User
+from citizens.reads import shows_personal_data
+from submissions import selectors as submission_selectors
 from submissions.choices import Status, Tier
 from submissions.exceptions import SubmissionError
 from submissions.models import Submission
@@ -72,6 +74,7 @@ def _review_view(*methods: str) -> Callable[[ReviewView], ReviewView]:
     return decorator
 
 
+@shows_personal_data("a list row for the person (or family) of each submission on the page")
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -87,12 +90,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     submissions = selectors.queue_for_officer(officer, filters)
     tier = policy.review_tier(officer)
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    registry.access_log_reads(
+        records=submission_selectors.submission_records(shown),
+        purpose=AccessPurpose.OFFICER_LIST,
+        actor=officer,
+    )
     return render(
         request,
         "verification/queue.html",
         {
             "page": page,
-            "rows": selectors.queue_rows(officer=officer, submissions=list(page.object_list)),
+            "rows": selectors.queue_rows(officer=officer, submissions=shown),
             "counts": selectors.queue_counts(officer),
             "filter_form": filter_form,
             "nik_form": nik_form,
@@ -179,6 +188,7 @@ def _review_page(
     )
 
 
+@shows_personal_data("a review row on the subject's record (and the audit trail)")
 @_review_view("GET")
 def review(request: HttpRequest, officer: User, submission: Submission) -> HttpResponse:
     return _review_page(request, officer, submission)
@@ -238,6 +248,7 @@ def decide(request: HttpRequest, officer: User, submission: Submission) -> HttpR
     return redirect(QUEUE)
 
 
+@shows_personal_data("an officer-view row on the merged record (and the audit trail)")
 @_review_view("GET")
 def statement(request: HttpRequest, officer: User, submission: Submission) -> FileResponse:
     """The F-1.06 PDF, for Dukcapil only, once the worker has rendered it."""

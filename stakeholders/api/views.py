@@ -27,6 +27,7 @@ from citizens import services as registry_services
 from citizens.choices import AccessPurpose, Registry
 from citizens.models import PermanentResident
 from citizens.nik import validate_nik
+from citizens.reads import shows_personal_data
 from stakeholders import export_views, feed, selectors, services
 from stakeholders.api import errors
 from stakeholders.api import serializers as s
@@ -222,6 +223,7 @@ class BatchDetail(ApiView):
         return Response(_batch_status(batch))
 
 
+@shows_personal_data("an institution-read row for the resident found")
 class ResidentLookup(ApiView):
     @extend_schema(
         operation_id="residents_lookup",
@@ -257,6 +259,7 @@ class ResidentLookup(ApiView):
         return Response({"data": values})
 
 
+@shows_personal_data("an institution-read row for each person whose change is in the page")
 class ChangeFeed(ApiView):
     @extend_schema(
         operation_id="changes_list",
@@ -267,6 +270,12 @@ class ChangeFeed(ApiView):
     def get(self, request: Request) -> Response:
         query = _valid(s.FeedQuerySerializer, request.query_params)
         page = feed.changes_after(self.institution, since=query["since"], limit=query["limit"])
+        registry_services.access_log_reads(
+            records=registry_selectors.records_of_changes(change.id for change in page.changes),
+            purpose=AccessPurpose.INSTITUTION_READ,
+            actor_label=self.institution.name,
+            reason=str(_("API change feed")),
+        )
         return Response(
             {
                 "changes": [change.__dict__ for change in page.changes],
@@ -351,6 +360,7 @@ class _Export(ApiView):
         raise NotImplementedError
 
 
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 class ExportCsv(_Export):
     @extend_schema(
         operation_id="exports_residents_csv",
@@ -367,6 +377,7 @@ class ExportCsv(_Export):
         return export_views.csv_response(institution)
 
 
+@shows_personal_data("an institution-read row per resident in the file (stakeholders.exports)")
 class ExportXlsx(_Export):
     @extend_schema(
         operation_id="exports_residents_xlsx",
