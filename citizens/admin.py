@@ -13,9 +13,9 @@ from django.utils.translation import ngettext
 
 from citizens import selectors
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
+from citizens.reads import LoggedReadsAdmin, shows_personal_data
 from citizens.selectors import user_has_history
 from citizens.signals import account_deactivated
-from citizens.reads import LoggedReadsAdmin, shows_personal_data
 
 
 @admin.register(Kecamatan)
