@@ -260,3 +260,4 @@ class AuditAction(models.TextChoices):
     RETURN = "return", _("Returned for revision")
     MERGE = "merge", _("Merged into the registry")
     LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")
+    FILES_PURGE = "files_purge", _("Deleted files after their retention period")

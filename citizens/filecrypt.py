@@ -26,11 +26,13 @@ import base64
 import contextlib
 import datetime
 import io
+import logging
 import os
 import struct
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
@@ -40,6 +42,8 @@ from django.utils.deconstruct import deconstructible
 
 from citizens import crypto
 from citizens.crypto import DecryptionError
+
+logger = logging.getLogger(__name__)
 
 MAGIC = b"PWFE1\n"
 _ID_BYTES = 16
@@ -313,14 +317,48 @@ def files_encrypt_plaintext(root: str | None = None) -> int:
     return done
 
 
-def files_rotate(root: str | None = None) -> int:
+@dataclass(frozen=True)
+class Rotated:
+    rotated: int
+    unreadable: int
+
+
+def files_rotate(root: str | None = None) -> Rotated:
     """Re-encrypt under the newest key every encrypted file that is not under it yet (the old
-    keys must still be configured). Can be interrupted and run again. Returns how many files
-    it re-encrypted."""
+    keys must still be configured). Can be interrupted and run again. A file no configured key
+    opens is left as it is and counted (logged by its path, which holds no personal data)."""
+    rotated = unreadable = 0
+    for path in stored_paths(root):
+        if not is_encrypted(path) or crypto.under_newest_key(_first_token(path)):
+            continue
+        try:
+            with open_decrypted(path):
+                pass
+        except DecryptionError:
+            logger.warning("stored file cannot be decrypted with the configured keys: %s", path)
+            unreadable += 1
+            continue
+        _write_atomically(path, _decrypted_chunks(path), replace=True, mode=_mode_of(path))
+        rotated += 1
+    return Rotated(rotated=rotated, unreadable=unreadable)
+
+
+def files_decrypt(root: str | None = None) -> int:
+    """Write every encrypted file back as plaintext: only the reverse of the migration that
+    encrypted them (citizens 0012), for going back to a version that cannot read them."""
     done = 0
     for path in stored_paths(root):
-        if is_encrypted(path) and not crypto.under_newest_key(_first_token(path)):
-            _write_atomically(path, _decrypted_chunks(path), replace=True, mode=_mode_of(path))
+        if is_encrypted(path):
+            fd, partial = tempfile.mkstemp(dir=os.path.dirname(path), prefix=PARTIAL_PREFIX)
+            try:
+                with os.fdopen(fd, "wb") as plain, open_decrypted(path) as stream:
+                    while data := stream.read(CHUNK_SIZE):
+                        plain.write(data)
+                os.chmod(partial, _mode_of(path))
+                os.replace(partial, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(partial)
             done += 1
     return done
 
