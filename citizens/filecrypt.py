@@ -56,11 +56,6 @@ PARTIAL_PREFIX = ".partial-"
 _MAX_FRAME = CHUNK_SIZE + 4096
 
 
-def _output(fd: int) -> IO[bytes]:
-    """The file object a write goes to (a seam for the disk-full test)."""
-    return os.fdopen(fd, "wb")
-
-
 def _write_frame(out: IO[bytes], file_id: bytes, index: int, last: bool, data: bytes) -> None:
     token = crypto.encrypt_bytes(_CHUNK_HEAD.pack(file_id, index, last) + data)
     raw = base64.urlsafe_b64decode(token)
@@ -96,7 +91,7 @@ def _write_atomically(
     directory = os.path.dirname(path)
     fd, partial = tempfile.mkstemp(dir=directory, prefix=PARTIAL_PREFIX)
     try:
-        with _output(fd) as out:
+        with os.fdopen(fd, "wb") as out:
             encrypt_chunks(chunks, out)
             out.flush()
             os.fsync(out.fileno())
