@@ -5,6 +5,7 @@ period, never left half-written, and streamed (a 50 MB file never sits whole in 
 import datetime
 import errno
 import hashlib
+import importlib
 import io
 import os
 import re
@@ -512,3 +513,15 @@ def test_plaintext_files_are_encrypted_once_when_the_command_runs() -> None:
     call_command("encrypt_stored_files", stdout=(out := io.StringIO()))
     assert "Encrypted 0 files" in out.getvalue()
     assert legacy.read_bytes() == encrypted
+
+
+def test_migration_encrypts_plaintext_files_and_its_reverse_restores_them() -> None:
+    migration = importlib.import_module("citizens.migrations.0013_encrypt_stored_files")
+    path = Path(settings.MEDIA_ROOT) / "evidence" / "7" / "scan.pdf"
+    path.parent.mkdir(parents=True)
+    content = scan_pdf("3306064107800003")
+    path.write_bytes(content)
+    migration.encrypt(None, None)
+    assert NIK_SHAPED.search(path.read_bytes()) is None
+    migration.decrypt(None, None)
+    assert path.read_bytes() == content
