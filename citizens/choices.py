@@ -273,3 +273,4 @@ class AuditAction(models.TextChoices):
     KEY_SUSPEND = "key_suspend", _("Suspended an API key")
     KEY_HANDOVER = "key_handover", _("Handed an API key over to another admin")
     AGREEMENT_SCOPE = "agreement_scope", _("Set the population an agreement covers")
+    FILES_PURGE = "files_purge", _("Deleted files after their retention period")

@@ -30,6 +30,11 @@ def _fernet() -> MultiFernet:
 
 
 @cache
+def _newest() -> Fernet:
+    return Fernet(settings.FIELD_ENCRYPTION_KEYS[0])
+
+
+@cache
 def _index_key() -> bytes:
     key: str = settings.BLIND_INDEX_KEY
     if not key:
@@ -41,6 +46,7 @@ def _index_key() -> bytes:
 def _reset_keys(*, setting: str, **kwargs: object) -> None:
     if setting in {"FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"}:
         _fernet.cache_clear()
+        _newest.cache_clear()
         _index_key.cache_clear()
 
 
@@ -65,6 +71,16 @@ def decrypt_bytes(token: bytes) -> bytes:
         return _fernet().decrypt(token)
     except InvalidToken as exc:
         raise DecryptionError("stored value cannot be decrypted with the configured keys") from exc
+
+
+def under_newest_key(token: bytes) -> bool:
+    """Whether a token was encrypted under the newest key (nothing to rotate)."""
+    _fernet()  # the same configuration check
+    try:
+        _newest().decrypt(token)
+    except InvalidToken:
+        return False
+    return True
 
 
 def rotate(token: str) -> str:

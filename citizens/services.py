@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from citizens import crypto
+from citizens import crypto, filecrypt
 from citizens.choices import AccessPurpose, AuditAction, ChangeSource, LifeStatus, Registry
 from citizens.exceptions import ConcurrentChange, DuplicateKk, DuplicateNik, UnknownField
 from citizens.fields import EncryptedTextField
@@ -705,7 +705,8 @@ def _declare_reencryption() -> None:
 def encryption_keys_rotate(
     *, batch_size: int = 2000, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
-    """Re-encrypt every encrypted column (and allauth TOTP secrets) under the newest key.
+    """Re-encrypt every encrypted column, allauth TOTP secrets and every stored file under
+    the newest key.
 
     Each batch is its own transaction, so a long run can be interrupted and started again:
     values already under the newest key are simply encrypted once more.
@@ -740,4 +741,12 @@ def encryption_keys_rotate(
         authenticator.save(update_fields=["data"])
         done += 1
     counts["mfa.Authenticator"] = done
+    # Stored files (evidence, batch files, statements, letters, reports): each is rewritten
+    # whole and put in place atomically, so an interrupted run leaves every file readable.
+    files = filecrypt.files_rotate()
+    counts["files"] = files.rotated
+    if files.unreadable:
+        counts["files unreadable"] = files.unreadable
+    if progress:
+        progress("files", files.rotated)
     return counts

@@ -115,6 +115,8 @@ def _transition(batch_id: int, to: UploadStatus, **extra: Any) -> bool:
     """Move a batch to `to` from any status allowed to reach it; False when it was not in
     one (another worker or click got there first)."""
     sources = [status for status, targets in _MOVES.items() if to in targets]
+    if not _MOVES[to]:
+        extra.setdefault("closed_at", timezone.now())  # the file's retention runs from here
     updated = ExchangeBatch.objects.filter(pk=batch_id, status__in=sources).update(
         status=to, **extra
     )
@@ -141,6 +143,7 @@ def _require_agreement(institution: Institution) -> None:
 def _refused(batch: ExchangeBatch, message: Promise | str) -> ExchangeBatch:
     batch.status = UploadStatus.REFUSED
     batch.refusal = str(message)
+    batch.closed_at = timezone.now()
     batch.save()
     return batch
 
@@ -806,7 +809,7 @@ def batch_cancel(*, batch: ExchangeBatch, user: User) -> ExchangeBatch:
         pk=batch.pk,
         status__in=(UploadStatus.RECEIVED, UploadStatus.PREVIEWED),
         confirmed_at__isnull=True,
-    ).update(status=UploadStatus.CANCELLED)
+    ).update(status=UploadStatus.CANCELLED, closed_at=timezone.now())
     if updated != 1:
         raise ExchangeRefused(
             "not_cancellable", _("This batch can no longer be cancelled: it is being applied.")

@@ -184,6 +184,8 @@ class ExchangeBatch(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # Applied, refused or cancelled: the stored file is deleted BATCH_FILE_RETENTION_DAYS later.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("exchange batch")

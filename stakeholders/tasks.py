@@ -31,3 +31,11 @@ def deliver_webhook(delivery_id: int, attempt: int) -> None:
     from stakeholders.webhooks import webhook_deliver
 
     webhook_deliver(delivery_id=delivery_id, attempt=attempt)
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def purge_expired_batch_files() -> int:
+    """Delete batch files past their retention period (Celery beat, daily); safe to rerun."""
+    from stakeholders.retention import batch_files_purge_expired
+
+    return batch_files_purge_expired()

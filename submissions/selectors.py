@@ -193,8 +193,9 @@ def submission_evidence(submission: Submission) -> QuerySet[Evidence]:
 
 
 def submission_evidence_get(*, submission: Submission, evidence_id: int) -> Evidence | None:
-    """One evidence file, only if it belongs to this (already visible) submission."""
-    return submission.evidence.filter(pk=evidence_id).first()
+    """One evidence file, only if it belongs to this (already visible) submission and is still
+    kept (submissions.retention)."""
+    return submission.evidence.filter(pk=evidence_id).exclude(file="").first()
 
 
 @dataclass(frozen=True)

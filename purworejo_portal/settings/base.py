@@ -185,10 +185,16 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "private")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "citizens.filecrypt.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Retention of stored files (docs/operations.md, "Files at rest"): an institution's batch file
+# is deleted this many days after the batch was applied, refused or cancelled; a submission's
+# evidence files this many days after its decision (or withdrawal). The rows, their hashes and
+# the F-1.06 statement stay.
+BATCH_FILE_RETENTION_DAYS = env.int("BATCH_FILE_RETENTION_DAYS", default=30)
+EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=365)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
 
 # Review: how long an officer's claim on an item lasts, and after how many working days
@@ -238,6 +244,16 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "citizens.tasks.clear_expired_sessions", "schedule": 3600.0},
     # The data-quality findings (citizens/quality.py), once a day.
     "check-data-quality": {"task": "citizens.tasks.check_data_quality", "schedule": 86400.0},
+    # Stored files past their retention period, deleted (submissions/ and stakeholders/
+    # retention.py), and temporary files of writes a killed process left behind.
+    "purge-expired-evidence": {
+        "task": "submissions.tasks.purge_expired_evidence",
+        "schedule": 86400.0,
+    },
+    "purge-expired-batch-files": {
+        "task": "stakeholders.tasks.purge_expired_batch_files",
+        "schedule": 86400.0,
+    },
     # Scheduled reports (verification/reports.py): Monday 06:00 for the head of Dukcapil, the
     # first of the month 06:30 for the statistics office. A repeated run keeps the first.
     "weekly-head-report": {

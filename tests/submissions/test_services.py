@@ -338,7 +338,9 @@ def test_valid_file_is_stored_privately_under_its_hash_when_attached(
     stored = Path(evidence.file.path).resolve()
     assert stored.is_relative_to(media.resolve())
     assert not stored.is_relative_to(Path(settings.STATIC_ROOT).resolve())
-    assert stored.read_bytes() == content
+    assert content[:32] not in stored.read_bytes()  # encrypted at rest (citizens.filecrypt)
+    with evidence.file.open("rb") as plain:
+        assert plain.read() == content
     assert "x.pdf" not in evidence.file.name and ".." not in evidence.file.name
     assert evidence.original_name == "x.pdf"  # Django keeps the base name only (encrypted)
 
