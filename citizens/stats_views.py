@@ -1,7 +1,5 @@
 """Statistics pages for officers (their area) and data analysts (the regency, suppressed)."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from citizens import policy, quality, statistics
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 
 
 def _number(value: str | None) -> int | None:
@@ -65,17 +63,17 @@ def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistik-{table.name}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([_("Category"), *(str(column) for column in table.columns)])
     for row in table.rows:
         writer.writerow(
             [
-                neutralise(row.label),
+                row.label,
                 *(f"<{scope.threshold}" if v is None else v for v in row.values),
             ]
         )
     if scope.label:
-        writer.writerow([neutralise(_("Area: %(area)s") % {"area": scope.label})])
+        writer.writerow([_("Area: %(area)s") % {"area": scope.label}])
     return response
 
 

@@ -1,7 +1,6 @@
 """Thin views over skts.services and skts.selectors. Who may see what is decided in the
 selectors (skts.policy); a URL with somebody else's id gives 404."""
 
-import csv
 import io
 import time
 import zipfile
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 from skts import policy, selectors, services
 from skts.forms import HostForm, InstitutionRequestForm, RegisterFilterForm, RevokeForm
 from skts.models import Letter
@@ -233,23 +232,20 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     letters = selectors.register_letters(user=request.user, filters=filters)  # type: ignore[arg-type]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="register-skts.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_HEADER)
     for letter in letters.iterator(chunk_size=500):
         state = selectors.letter_state(letter)
         writer.writerow(
-            [
-                neutralise(value)
-                for value in (
-                    letter.number,
-                    str(state.label),
-                    letter.resident.full_name,
-                    letter.institution.name if letter.institution else "",
-                    letter.valid_from.isoformat(),
-                    letter.valid_until.isoformat(),
-                    timezone.localtime(letter.issued_at).date().isoformat(),
-                )
-            ]
+            (
+                letter.number,
+                str(state.label),
+                letter.resident.full_name,
+                letter.institution.name if letter.institution else "",
+                letter.valid_from.isoformat(),
+                letter.valid_until.isoformat(),
+                timezone.localtime(letter.issued_at).date().isoformat(),
+            )
         )
     return response
 

@@ -6,7 +6,6 @@ the threshold is suppressed (left blank, with a note), as in every statistics do
 One report per kind and period (a unique constraint): a repeated run returns the stored one.
 """
 
-import csv
 import datetime
 import io
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from django.utils.translation import override
 from citizens import statistics
 from citizens.choices import Role
 from citizens.models import Kecamatan, User
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 from verification.models import Report, ReportKind
 from verification.monitoring import Monitoring, monitoring_for
 
@@ -109,13 +108,13 @@ def _sections_csv(
 ) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for title, columns, rows in sections:
-        writer.writerow([neutralise(title)])
-        writer.writerow([neutralise(column) for column in columns])
-        writer.writerows([neutralise(value) for value in row] for row in rows)
+        writer.writerow([title])
+        writer.writerow(columns)
+        writer.writerows(rows)
         writer.writerow([])
-    writer.writerow([neutralise(note)])
+    writer.writerow([note])
     return out.getvalue().encode()
 
 
@@ -124,7 +123,7 @@ def _monthly_csv() -> bytes:
     line (long format, for loading into a statistics package)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [_("Area code"), _("Area"), _("Page"), _("Table"), _("Category"), _("Column"), _("Count")]
     )
@@ -142,15 +141,15 @@ def _monthly_csv() -> bytes:
                         writer.writerow(
                             [
                                 code,
-                                neutralise(name),
+                                name,
                                 page,
                                 table.name,
-                                neutralise(row.label),
-                                neutralise(column),
+                                row.label,
+                                column,
                                 "" if value is None else value,
                             ]
                         )
-    writer.writerow([neutralise(_note(threshold))])
+    writer.writerow([_note(threshold)])
     return out.getvalue().encode()
 
 
