@@ -2,6 +2,11 @@
 (aggregate queries only), read per page within the reader's jurisdiction, with small-number
 suppression for analysts and for every download.
 
+Suppression (`protect`, the one rule for the pages, CSV, API and reports): counts from 1 to
+threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out from
+a total and the visible cells of its row or column (complementary suppression). A derived
+figure (an average, a share, a bar's length) is shown only when every count it rests on is.
+
 Refreshing scans the registry once per dimension (seconds for 770,000 residents); the pages
 then sum a few hundred cells, so they stay fast at any filter.
 """
@@ -247,29 +252,106 @@ def _sums(scope: Scope, dimension: str, registry: str | None = None) -> dict[str
     return {row["key"]: row["n"] for row in cells.values("key").annotate(n=Sum("count"))}
 
 
+HIDDEN = "x"  # how every hidden count is printed: the same mark whatever the reason
+
+
 def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int | None:
-    """A count as published: None when it is under the threshold and must be suppressed."""
+    """A count on its own as published: None when it is under the threshold and must be
+    suppressed. Counts in a table go through `protect`, which also hides the complements."""
     hide = scope.suppress if suppress is None else suppress
     return None if hide and 0 < value < scope.threshold else value
 
 
-def _rows(
-    pairs: Sequence[tuple[str, Sequence[int]]], scope: Scope, *, suppress: bool | None
-) -> tuple[Row, ...]:
-    largest = max((max(values) for _label, values in pairs if values), default=0) or 1
-    rows = []
-    for label, values in pairs:
-        shown = tuple(published(value, scope, suppress=suppress) for value in values)
-        rows.append(
-            Row(
-                label=label,
-                values=shown,
-                shares=tuple(
-                    0.0 if value is None else round(100 * value / largest, 1) for value in shown
-                ),
-            )
+def protect(
+    grid: Sequence[Sequence[int]], *, threshold: int, rows_add_up: bool = False
+) -> list[list[bool]]:
+    """Which cells of a table of counts to hide (True), assuming every line's total is known
+    (it usually is, from another table or the status counts).
+
+    Primary: every count from 1 to threshold - 1. Complementary: each line (every column, and
+    every row when `rows_add_up`, as in the age pyramid) with a hidden cell must hide at least
+    two, adding up to at least their number + threshold - 1, so that each hidden cell could
+    be anything from 1 to threshold or more; otherwise the smallest visible non-zero cell of
+    the line is hidden too, preferring one that its other line can cover (when none can,
+    only as long as one hidden cell or k hidden cells adding up to k would be pinned).
+    Repeated until nothing changes. Zero is never hidden (it is
+    published and would protect nothing). A line without a non-zero cell left to hide has a
+    total that is itself a small count, hidden wherever it is published."""
+    hidden = [[0 < value < threshold for value in row] for row in grid]
+    width = max((len(row) for row in grid), default=0)
+    lines = [[(r, c) for r in range(len(grid)) if c < len(grid[r])] for c in range(width)]
+    if rows_add_up:
+        lines += [[(r, c) for c in range(len(row))] for r, row in enumerate(grid) if len(row) > 1]
+    crossing: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
+    for line in lines:
+        for position in line:
+            crossing.setdefault(position, []).append(line)
+
+    def coverable(position: tuple[int, int], line: list[tuple[int, int]]) -> bool:
+        # Hiding this cell must not leave it alone in another of its lines with nothing
+        # else (non-zero) there to hide beside it.
+        return all(
+            any(grid[r][c] for r, c in other if (r, c) != position)
+            for other in crossing[position]
+            if other is not line
         )
-    return tuple(rows)
+
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            secret = [grid[r][c] for r, c in line if hidden[r][c]]
+            if not secret or (len(secret) >= 2 and sum(secret) >= len(secret) + threshold - 1):
+                continue
+            candidates = sorted(
+                (grid[r][c], r, c) for r, c in line if not hidden[r][c] and grid[r][c]
+            )
+            # A cell that would be left alone in its other line is taken only when the hidden
+            # cells would otherwise be pinned (one cell, or k cells adding up to k).
+            wanted = [cell for cell in candidates if coverable(cell[1:], line)]
+            if not wanted and (len(secret) == 1 or sum(secret) <= len(secret)):
+                wanted = candidates
+            if wanted:
+                _value, r, c = wanted[0]
+                hidden[r][c] = True
+                changed = True
+    return hidden
+
+
+def _hides(scope: Scope, suppress: bool | None) -> bool:
+    return scope.suppress if suppress is None else suppress
+
+
+def _rows(
+    pairs: Sequence[tuple[str, Sequence[int]]],
+    scope: Scope,
+    *,
+    suppress: bool | None,
+    rows_add_up: bool = False,
+    hidden: Sequence[Sequence[bool]] | None = None,
+) -> tuple[Row, ...]:
+    """Rows as published: hidden cells None (`protect` unless a mask is given); bar lengths
+    as a share of the largest visible count, so no bar measures a hidden one."""
+    if hidden is None:
+        grid = [list(values) for _label, values in pairs]
+        hidden = (
+            protect(grid, threshold=scope.threshold, rows_add_up=rows_add_up)
+            if _hides(scope, suppress)
+            else [[False] * len(row) for row in grid]
+        )
+    shown_rows = [
+        tuple(None if hide else value for value, hide in zip(values, mask, strict=True))
+        for (_label, values), mask in zip(pairs, hidden, strict=True)
+    ]
+    largest = max((v for shown in shown_rows for v in shown if v is not None), default=0) or 1
+    return tuple(
+        Row(
+            label=label,
+            values=shown,
+            shares=tuple(0.0 if v is None else round(100 * v / largest, 1) for v in shown),
+        )
+        for (label, _values), shown in zip(pairs, shown_rows, strict=True)
+    )
 
 
 def _coded(
@@ -306,28 +388,33 @@ def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Tab
     }
     family = _sums(scope, "family")
     families, members = family.get("families", 0), family.get("members", 0)
-    average = f"{members / families:.2f}" if families else "-"
+    status = _rows(
+        [
+            (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
+            (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
+        ],
+        scope,
+        suppress=suppress,
+    )
+    # Members are the permanent residents: hidden with them. Families and members do not add
+    # up, so each is hidden on its own count; the average only when both are shown.
+    members_hidden = status[0].values[0] is None
+    families_hidden = published(families, scope, suppress=suppress) is None
+    note: Promise | str
+    if families_hidden or members_hidden:
+        note = _("Average family size: not shown, as a count it rests on is hidden.")
+    else:
+        average = f"{members / families:.2f}" if families else "-"
+        note = _("Average family size: %(average)s") % {"average": average}
     return [
         Table(
             "pyramid",
             _("Population by sex and age group"),
             (_("Male"), _("Female")),
-            _rows(pyramid, scope, suppress=suppress),
+            _rows(pyramid, scope, suppress=suppress, rows_add_up=True),
             chart="pyramid",
         ),
-        Table(
-            "status",
-            _("Permanent and non-permanent residents"),
-            (_("Residents"),),
-            _rows(
-                [
-                    (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
-                    (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
-                ],
-                scope,
-                suppress=suppress,
-            ),
-        ),
+        Table("status", _("Permanent and non-permanent residents"), (_("Residents"),), status),
         Table(
             "families",
             _("Families (KK) and their members"),
@@ -336,8 +423,9 @@ def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Tab
                 [(str(_("Families")), [families]), (str(_("Members")), [members])],
                 scope,
                 suppress=suppress,
+                hidden=[[families_hidden], [members_hidden]],
             ),
-            note=_("Average family size: %(average)s") % {"average": average},
+            note=note,
         ),
     ]
 

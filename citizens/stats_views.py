@@ -49,6 +49,7 @@ def statistics_page(request: HttpRequest, page: str = "population") -> HttpRespo
             "title": title,
             "tables": build(scope),
             "scope": scope,
+            "hidden_mark": statistics.HIDDEN,
             "kecamatan_list": kecamatan_list,
             "villages": villages,
             "kecamatan_id": kecamatan_id,
@@ -57,6 +58,13 @@ def statistics_page(request: HttpRequest, page: str = "population") -> HttpRespo
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _hidden_note(scope: statistics.Scope) -> str:
+    return _(
+        "Counts under %(threshold)s are hidden (%(mark)s), and so are some larger counts "
+        "from which a hidden one could be worked out."
+    ) % {"threshold": scope.threshold, "mark": statistics.HIDDEN}
 
 
 def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
@@ -69,11 +77,13 @@ def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
         writer.writerow(
             [
                 row.label,
-                *(f"<{scope.threshold}" if v is None else v for v in row.values),
+                *(statistics.HIDDEN if v is None else v for v in row.values),
             ]
         )
     if scope.label:
         writer.writerow([_("Area: %(area)s") % {"area": scope.label}])
+    if any(v is None for row in table.rows for v in row.values):
+        writer.writerow([_hidden_note(scope)])
     return response
 
 

@@ -39,51 +39,62 @@ def last_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return (first - datetime.timedelta(days=1)).replace(day=1), first
 
 
-def _shown(value: int, scope: statistics.Scope) -> int | None:
-    return statistics.published(value, scope, suppress=True)
+def _shown(grid: Sequence[Sequence[int]], scope: statistics.Scope) -> list[list[int | None]]:
+    """A table of counts as published: statistics.protect hides the small ones and their
+    complements (None)."""
+    hidden = statistics.protect(grid, threshold=scope.threshold)
+    return [
+        [None if hide else value for value, hide in zip(row, mask, strict=True)]
+        for row, mask in zip(grid, hidden, strict=True)
+    ]
 
 
 def _note(threshold: int) -> str:
-    return _("Counts from 1 to %(below)s are left blank so that no one can be identified.") % {
-        "below": threshold - 1
-    }
+    return _(
+        "Counts from 1 to %(below)s are left blank so that no one can be identified, and so "
+        "are some larger counts from which a blank one could be worked out."
+    ) % {"below": threshold - 1}
 
 
 def _weekly_sections(
     monitoring: Monitoring, scope: statistics.Scope
 ) -> list[tuple[str, Sequence[str], list[Sequence[object]]]]:
-    """The weekly figures as (title, columns, rows), counts already suppressed."""
-    # Rates of fewer decisions than the threshold would give the hidden counts away.
-    total = sum(monitoring.outcomes.values())
-    rated = total >= scope.threshold
+    """The weekly figures as (title, columns, rows), counts already suppressed. A rate, median
+    or percentile is shown only beside a count that is shown (its base)."""
+    channels = _shown([[n] for n in monitoring.channels.values()], scope)
+    outcomes = _shown([[n] for n in monitoring.outcomes.values()], scope)
+    tiers = _shown([[t.decisions] for t in monitoring.timings], scope)
+    overdue = _shown([[n, late] for _name, n, late in monitoring.overdue_by_kecamatan], scope)
     return [
         (
             _("Submissions by channel"),
             [_("Channel"), _("Submissions")],
-            [[label, _shown(n, scope)] for label, n in monitoring.channels.items()],
+            [[label, n] for label, (n,) in zip(monitoring.channels, channels, strict=True)],
         ),
         (
             _("Decisions by outcome"),
             [_("Outcome"), _("Decisions"), _("Share (%)")],
             [
-                [label, _shown(n, scope), monitoring.rates[label] if rated else ""]
-                for label, n in monitoring.outcomes.items()
+                [label, n, "" if n is None else monitoring.rates[label]]
+                for label, (n,) in zip(monitoring.outcomes, outcomes, strict=True)
             ],
         ),
         (
             _("Time from arrival at a tier to the decision (hours)"),
             [_("Tier"), _("Decisions"), _("Median"), _("90th percentile")],
             [
-                [t.tier, _shown(t.decisions, scope), t.median_hours, t.p90_hours]
-                for t in monitoring.timings
+                [t.tier, n, *(("", "") if n is None else (t.median_hours, t.p90_hours))]
+                for t, (n,) in zip(monitoring.timings, tiers, strict=True)
             ],
         ),
         (
             _("Open and overdue items by kecamatan"),
             [_("Kecamatan"), _("Open"), _("Overdue")],
             [
-                [name, _shown(n, scope), _shown(late, scope)]
-                for name, n, late in monitoring.overdue_by_kecamatan
+                [name, *shown]
+                for (name, _n, _late), shown in zip(
+                    monitoring.overdue_by_kecamatan, overdue, strict=True
+                )
             ],
         ),
     ]
