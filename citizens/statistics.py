@@ -265,33 +265,64 @@ def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int 
 def protect(
     grid: Sequence[Sequence[int]], *, threshold: int, rows_add_up: bool = False
 ) -> list[list[bool]]:
-    """Which cells of a table of counts to hide (True), assuming every line's total is known
-    (it usually is, from another table or the status counts).
-
-    Primary: every count from 1 to threshold - 1. Complementary: each line (every column, and
-    every row when `rows_add_up`, as in the age pyramid) with a hidden cell must hide at least
-    two, adding up to at least their number + threshold - 1, so that each hidden cell could
-    be anything from 1 to threshold or more; otherwise the smallest visible non-zero cell of
-    the line is hidden too, preferring one that its other line can cover (when none can,
-    only as long as one hidden cell or k hidden cells adding up to k would be pinned).
-    Repeated until nothing changes. Zero is never hidden (it is
-    published and would protect nothing). A line without a non-zero cell left to hide has a
-    total that is itself a small count, hidden wherever it is published."""
-    hidden = [[0 < value < threshold for value in row] for row in grid]
+    """Which cells of a table of counts to hide (True): `protect_lines` over its columns, and
+    its rows too when they add up (the age pyramid)."""
+    flat = [value for row in grid for value in row]
+    index, positions = 0, []
+    for row in grid:
+        positions.append(list(range(index, index + len(row))))
+        index += len(row)
     width = max((len(row) for row in grid), default=0)
-    lines = [[(r, c) for r in range(len(grid)) if c < len(grid[r])] for c in range(width)]
+    lines = [[row[c] for row in positions if c < len(row)] for c in range(width)]
     if rows_add_up:
-        lines += [[(r, c) for c in range(len(row))] for r, row in enumerate(grid) if len(row) > 1]
-    crossing: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
+        lines += [row for row in positions if len(row) > 1]
+    hidden = protect_lines(flat, lines, threshold=threshold)
+    return [[hidden[i] for i in row] for row in positions]
+
+
+def protect_lines(
+    values: Sequence[int],
+    lines: Sequence[Sequence[int]],
+    *,
+    threshold: int,
+    links: Sequence[Sequence[int]] = (),
+    totals: Mapping[int, int] | None = None,
+) -> list[bool]:
+    """Which counts to hide (True), given lines of positions whose totals are taken as known
+    (they usually are, from another table, the status counts or a larger area).
+
+    Primary: every count from 1 to threshold - 1. Complementary: each line with a hidden cell
+    must hide at least two, adding up to at least their number + threshold - 1, so that each
+    hidden cell could be anything from 1 to threshold or more; otherwise the smallest visible
+    non-zero cell of the line is hidden too, preferring one that its other lines can cover
+    (when none can, only as long as one hidden cell, or k hidden cells adding up to k, would
+    be pinned). Repeated until nothing changes. Zero is never hidden (it is published and
+    would protect nothing). A line without a non-zero cell left to hide has a total that is
+    itself a small count, hidden wherever it is published. `links` are groups of positions
+    holding the same figure (an area and its only non-empty part): hidden together.
+    `totals` maps a line's number to the position of its total when that is a cell too (an
+    area's figure over its parts): when no cell of the line can be hidden safely, the total
+    is hidden instead, and a line whose total is hidden needs nothing more."""
+    totals = totals or {}
+    hidden = [0 < value < threshold for value in values]
+    linked = {position: group for group in links for position in group}
+
+    def hide(position: int) -> None:
+        for other in linked.get(position, (position,)):
+            hidden[other] = True
+
+    for position in [i for i, secret in enumerate(hidden) if secret]:
+        hide(position)
+    crossing: dict[int, list[Sequence[int]]] = {}
     for line in lines:
         for position in line:
             crossing.setdefault(position, []).append(line)
 
-    def coverable(position: tuple[int, int], line: list[tuple[int, int]]) -> bool:
+    def coverable(position: int, line: Sequence[int]) -> bool:
         # Hiding this cell must not leave it alone in another of its lines with nothing
         # else (non-zero) there to hide beside it.
         return all(
-            any(grid[r][c] for r, c in other if (r, c) != position)
+            any(values[i] for i in other if i != position)
             for other in crossing[position]
             if other is not line
         )
@@ -299,21 +330,19 @@ def protect(
     changed = True
     while changed:
         changed = False
-        for line in lines:
-            secret = [grid[r][c] for r, c in line if hidden[r][c]]
+        for number, line in enumerate(lines):
+            secret = [values[i] for i in line if hidden[i]]
             if not secret or (len(secret) >= 2 and sum(secret) >= len(secret) + threshold - 1):
                 continue
-            candidates = sorted(
-                (grid[r][c], r, c) for r, c in line if not hidden[r][c] and grid[r][c]
-            )
-            # A cell that would be left alone in its other line is taken only when the hidden
-            # cells would otherwise be pinned (one cell, or k cells adding up to k).
-            wanted = [cell for cell in candidates if coverable(cell[1:], line)]
+            total = totals.get(number)
+            if total is not None and hidden[total]:
+                continue
+            candidates = sorted((values[i], i) for i in line if not hidden[i] and values[i])
+            wanted = [cell for cell in candidates if coverable(cell[1], line)]
             if not wanted and (len(secret) == 1 or sum(secret) <= len(secret)):
-                wanted = candidates
+                wanted = candidates if total is None else [(values[total], total)]
             if wanted:
-                _value, r, c = wanted[0]
-                hidden[r][c] = True
+                hide(wanted[0][1])
                 changed = True
     return hidden
 
@@ -481,6 +510,64 @@ def non_permanent_tables(scope: Scope, *, suppress: bool | None = None) -> list[
             _coded(scope, "host", {"": str(_("(none)"))}, suppress),
         ),
     ]
+
+
+def published_areas(areas: Sequence[Sequence[Table]], *, threshold: int) -> list[list[Table]]:
+    """The same page for an area (first) and its parts (the rest: its kecamatan or
+    villages), counted in full, as published side by side in one file: `protect_lines` over
+    every table's own lines and over each cell across the parts (their sum is the area's
+    figure). Members are hidden with the permanent count; notes are left out."""
+    values: list[int] = []
+    where: dict[tuple[int, str, str, int], int] = {}
+    lines: list[list[int]] = []
+    for a, tables in enumerate(areas):
+        for table in tables:
+            grid: list[list[int]] = []
+            for row in table.rows:
+                grid.append([])
+                for c, value in enumerate(row.values):
+                    where[(a, table.name, row.label, c)] = len(values)
+                    grid[-1].append(len(values))
+                    values.append(value or 0)
+            if table.name == "families":
+                continue
+            lines += [[row[c] for row in grid] for c in range(len(table.columns))]
+            if table.chart == "pyramid":
+                lines += grid
+    across: dict[tuple[str, str, int], list[int]] = {}
+    for (a, name, label, c), index in where.items():
+        if a and (name, label) != ("families", str(_("Members"))):
+            across.setdefault((name, label, c), []).append(index)
+    links, totals = [], {}
+    for (name, label, c), line in across.items():
+        parts = [index for index in line if values[index]]
+        whole = where.get((0, name, label, c))
+        if len(parts) > 1:
+            if whole is not None:
+                totals[len(lines)] = whole
+            lines.append(parts)
+        elif parts and whole is not None:
+            links.append([parts[0], whole])  # the only non-empty part is the area's figure
+    hidden = protect_lines(values, lines, threshold=threshold, links=links, totals=totals)
+    members, permanent = str(_("Members")), str(choices.Registry.PERMANENT.label)
+    published_tables = []
+    for a, tables in enumerate(areas):
+        shown = []
+        for table in tables:
+            mask = [
+                [hidden[where[(a, table.name, row.label, c)]] for c in range(len(row.values))]
+                for row in table.rows
+            ]
+            if table.name == "families":
+                mask = [
+                    [hidden[where[(a, "status", permanent, 0)]]] if row.label == members else hides
+                    for row, hides in zip(table.rows, mask, strict=True)
+                ]
+            pairs = [(row.label, [v or 0 for v in row.values]) for row in table.rows]
+            rows = _rows(pairs, Scope(desa_q=Q(), threshold=threshold), suppress=True, hidden=mask)
+            shown.append(Table(table.name, table.title, table.columns, rows, chart=table.chart))
+        published_tables.append(shown)
+    return published_tables
 
 
 PAGES: Mapping[str, tuple[Promise, Callable[..., list[Table]]]] = {

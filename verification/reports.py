@@ -144,9 +144,17 @@ def _monthly_csv() -> bytes:
         for code, name in Kecamatan.objects.order_by("code").values_list("code", "name")
     ]
     threshold = settings.STATS_SUPPRESSION_THRESHOLD
-    for code, name, scope in areas:
-        for page, (_title, build) in statistics.PAGES.items():
-            for table in build(scope, suppress=True):
+    # The regency and its kecamatan side by side: suppressed together, so that no kecamatan's
+    # hidden count is the regency's figure minus the other kecamatan.
+    pages = {
+        page: statistics.published_areas(
+            [build(scope, suppress=False) for _code, _name, scope in areas], threshold=threshold
+        )
+        for page, (_title, build) in statistics.PAGES.items()
+    }
+    for number, (code, name, _scope) in enumerate(areas):
+        for page, by_area in pages.items():
+            for table in by_area[number]:
                 for row in table.rows:
                     for column, value in zip(table.columns, row.values, strict=True):
                         writer.writerow(
