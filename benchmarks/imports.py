@@ -17,7 +17,6 @@ The preview and apply figures include everything the worker does; the baseline i
 PostgreSQL sets for moving those values into the table.
 """
 
-import csv
 import datetime
 import io
 import os
@@ -29,6 +28,7 @@ import time
 from collections.abc import Iterator
 
 from benchmarks import registry
+from citizens.spreadsheet import data_csv_writer
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 RESIDENTS = 770_000
@@ -91,7 +91,7 @@ def _file(rng: random.Random) -> tuple[bytes, list[tuple[str, int, str]]]:
     chosen = rng.sample(ids, ROWS)
     stamp = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = data_csv_writer(out)
     writer.writerow(["nik", "nama_lengkap", "tanggal_lahir", "pendidikan", "sekolah"])
     wanted: list[tuple[str, int, str]] = []
     levels = list(Education.values)

@@ -2,6 +2,11 @@
 (aggregate queries only), read per page within the reader's jurisdiction, with small-number
 suppression for analysts and for every download.
 
+Suppression (`protect`, the one rule for the pages, CSV, API and reports): counts from 1 to
+threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out from
+a total and the visible cells of its row or column (complementary suppression). A derived
+figure (an average, a share, a bar's length) is shown only when every count it rests on is.
+
 Refreshing scans the registry once per dimension (seconds for 770,000 residents); the pages
 then sum a few hundred cells, so they stay fast at any filter.
 """
@@ -247,29 +252,135 @@ def _sums(scope: Scope, dimension: str, registry: str | None = None) -> dict[str
     return {row["key"]: row["n"] for row in cells.values("key").annotate(n=Sum("count"))}
 
 
+HIDDEN = "x"  # how every hidden count is printed: the same mark whatever the reason
+
+
 def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int | None:
-    """A count as published: None when it is under the threshold and must be suppressed."""
+    """A count on its own as published: None when it is under the threshold and must be
+    suppressed. Counts in a table go through `protect`, which also hides the complements."""
     hide = scope.suppress if suppress is None else suppress
     return None if hide and 0 < value < scope.threshold else value
 
 
-def _rows(
-    pairs: Sequence[tuple[str, Sequence[int]]], scope: Scope, *, suppress: bool | None
-) -> tuple[Row, ...]:
-    largest = max((max(values) for _label, values in pairs if values), default=0) or 1
-    rows = []
-    for label, values in pairs:
-        shown = tuple(published(value, scope, suppress=suppress) for value in values)
-        rows.append(
-            Row(
-                label=label,
-                values=shown,
-                shares=tuple(
-                    0.0 if value is None else round(100 * value / largest, 1) for value in shown
-                ),
-            )
+def protect(
+    grid: Sequence[Sequence[int]], *, threshold: int, rows_add_up: bool = False
+) -> list[list[bool]]:
+    """Which cells of a table of counts to hide (True): `protect_lines` over its columns, and
+    its rows too when they add up (the age pyramid)."""
+    flat = [value for row in grid for value in row]
+    index, positions = 0, []
+    for row in grid:
+        positions.append(list(range(index, index + len(row))))
+        index += len(row)
+    width = max((len(row) for row in grid), default=0)
+    lines = [[row[c] for row in positions if c < len(row)] for c in range(width)]
+    if rows_add_up:
+        lines += [row for row in positions if len(row) > 1]
+    hidden = protect_lines(flat, lines, threshold=threshold)
+    return [[hidden[i] for i in row] for row in positions]
+
+
+def protect_lines(
+    values: Sequence[int],
+    lines: Sequence[Sequence[int]],
+    *,
+    threshold: int,
+    links: Sequence[Sequence[int]] = (),
+    totals: Mapping[int, int] | None = None,
+) -> list[bool]:
+    """Which counts to hide (True), given lines of positions whose totals are taken as known
+    (they usually are, from another table, the status counts or a larger area).
+
+    Primary: every count from 1 to threshold - 1. Complementary: each line with a hidden cell
+    must hide at least two, adding up to at least their number + threshold - 1, so that each
+    hidden cell could be anything from 1 to threshold or more; otherwise the smallest visible
+    non-zero cell of the line is hidden too, preferring one that its other lines can cover
+    (when none can, only as long as one hidden cell, or k hidden cells adding up to k, would
+    be pinned). Repeated until nothing changes. Zero is never hidden (it is published and
+    would protect nothing). A line without a non-zero cell left to hide has a total that is
+    itself a small count, hidden wherever it is published. `links` are groups of positions
+    holding the same figure (an area and its only non-empty part): hidden together.
+    `totals` maps a line's number to the position of its total when that is a cell too (an
+    area's figure over its parts): when no cell of the line can be hidden safely, the total
+    is hidden instead, and a line whose total is hidden needs nothing more."""
+    totals = totals or {}
+    hidden = [0 < value < threshold for value in values]
+    linked = {position: group for group in links for position in group}
+
+    def hide(position: int) -> None:
+        for other in linked.get(position, (position,)):
+            hidden[other] = True
+
+    for position in [i for i, secret in enumerate(hidden) if secret]:
+        hide(position)
+    crossing: dict[int, list[Sequence[int]]] = {}
+    for line in lines:
+        for position in line:
+            crossing.setdefault(position, []).append(line)
+
+    def coverable(position: int, line: Sequence[int]) -> bool:
+        # Hiding this cell must not leave it alone in another of its lines with nothing
+        # else (non-zero) there to hide beside it.
+        return all(
+            any(values[i] for i in other if i != position)
+            for other in crossing[position]
+            if other is not line
         )
-    return tuple(rows)
+
+    changed = True
+    while changed:
+        changed = False
+        for number, line in enumerate(lines):
+            secret = [values[i] for i in line if hidden[i]]
+            if not secret or (len(secret) >= 2 and sum(secret) >= len(secret) + threshold - 1):
+                continue
+            total = totals.get(number)
+            if total is not None and hidden[total]:
+                continue
+            candidates = sorted((values[i], i) for i in line if not hidden[i] and values[i])
+            wanted = [cell for cell in candidates if coverable(cell[1], line)]
+            if not wanted and (len(secret) == 1 or sum(secret) <= len(secret)):
+                wanted = candidates if total is None else [(values[total], total)]
+            if wanted:
+                hide(wanted[0][1])
+                changed = True
+    return hidden
+
+
+def _hides(scope: Scope, suppress: bool | None) -> bool:
+    return scope.suppress if suppress is None else suppress
+
+
+def _rows(
+    pairs: Sequence[tuple[str, Sequence[int]]],
+    scope: Scope,
+    *,
+    suppress: bool | None,
+    rows_add_up: bool = False,
+    hidden: Sequence[Sequence[bool]] | None = None,
+) -> tuple[Row, ...]:
+    """Rows as published: hidden cells None (`protect` unless a mask is given); bar lengths
+    as a share of the largest visible count, so no bar measures a hidden one."""
+    if hidden is None:
+        grid = [list(values) for _label, values in pairs]
+        hidden = (
+            protect(grid, threshold=scope.threshold, rows_add_up=rows_add_up)
+            if _hides(scope, suppress)
+            else [[False] * len(row) for row in grid]
+        )
+    shown_rows = [
+        tuple(None if hide else value for value, hide in zip(values, mask, strict=True))
+        for (_label, values), mask in zip(pairs, hidden, strict=True)
+    ]
+    largest = max((v for shown in shown_rows for v in shown if v is not None), default=0) or 1
+    return tuple(
+        Row(
+            label=label,
+            values=shown,
+            shares=tuple(0.0 if v is None else round(100 * v / largest, 1) for v in shown),
+        )
+        for (label, _values), shown in zip(pairs, shown_rows, strict=True)
+    )
 
 
 def _coded(
@@ -306,28 +417,33 @@ def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Tab
     }
     family = _sums(scope, "family")
     families, members = family.get("families", 0), family.get("members", 0)
-    average = f"{members / families:.2f}" if families else "-"
+    status = _rows(
+        [
+            (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
+            (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
+        ],
+        scope,
+        suppress=suppress,
+    )
+    # Members are the permanent residents: hidden with them. Families and members do not add
+    # up, so each is hidden on its own count; the average only when both are shown.
+    members_hidden = status[0].values[0] is None
+    families_hidden = published(families, scope, suppress=suppress) is None
+    note: Promise | str
+    if families_hidden or members_hidden:
+        note = _("Average family size: not shown, as a count it rests on is hidden.")
+    else:
+        average = f"{members / families:.2f}" if families else "-"
+        note = _("Average family size: %(average)s") % {"average": average}
     return [
         Table(
             "pyramid",
             _("Population by sex and age group"),
             (_("Male"), _("Female")),
-            _rows(pyramid, scope, suppress=suppress),
+            _rows(pyramid, scope, suppress=suppress, rows_add_up=True),
             chart="pyramid",
         ),
-        Table(
-            "status",
-            _("Permanent and non-permanent residents"),
-            (_("Residents"),),
-            _rows(
-                [
-                    (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
-                    (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
-                ],
-                scope,
-                suppress=suppress,
-            ),
-        ),
+        Table("status", _("Permanent and non-permanent residents"), (_("Residents"),), status),
         Table(
             "families",
             _("Families (KK) and their members"),
@@ -336,8 +452,9 @@ def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Tab
                 [(str(_("Families")), [families]), (str(_("Members")), [members])],
                 scope,
                 suppress=suppress,
+                hidden=[[families_hidden], [members_hidden]],
             ),
-            note=_("Average family size: %(average)s") % {"average": average},
+            note=note,
         ),
     ]
 
@@ -393,6 +510,64 @@ def non_permanent_tables(scope: Scope, *, suppress: bool | None = None) -> list[
             _coded(scope, "host", {"": str(_("(none)"))}, suppress),
         ),
     ]
+
+
+def published_areas(areas: Sequence[Sequence[Table]], *, threshold: int) -> list[list[Table]]:
+    """The same page for an area (first) and its parts (the rest: its kecamatan or
+    villages), counted in full, as published side by side in one file: `protect_lines` over
+    every table's own lines and over each cell across the parts (their sum is the area's
+    figure). Members are hidden with the permanent count; notes are left out."""
+    values: list[int] = []
+    where: dict[tuple[int, str, str, int], int] = {}
+    lines: list[list[int]] = []
+    for a, tables in enumerate(areas):
+        for table in tables:
+            grid: list[list[int]] = []
+            for row in table.rows:
+                grid.append([])
+                for c, value in enumerate(row.values):
+                    where[(a, table.name, row.label, c)] = len(values)
+                    grid[-1].append(len(values))
+                    values.append(value or 0)
+            if table.name == "families":
+                continue
+            lines += [[row[c] for row in grid] for c in range(len(table.columns))]
+            if table.chart == "pyramid":
+                lines += grid
+    across: dict[tuple[str, str, int], list[int]] = {}
+    for (a, name, label, c), index in where.items():
+        if a and (name, label) != ("families", str(_("Members"))):
+            across.setdefault((name, label, c), []).append(index)
+    links, totals = [], {}
+    for (name, label, c), line in across.items():
+        parts = [index for index in line if values[index]]
+        whole = where.get((0, name, label, c))
+        if len(parts) > 1:
+            if whole is not None:
+                totals[len(lines)] = whole
+            lines.append(parts)
+        elif parts and whole is not None:
+            links.append([parts[0], whole])  # the only non-empty part is the area's figure
+    hidden = protect_lines(values, lines, threshold=threshold, links=links, totals=totals)
+    members, permanent = str(_("Members")), str(choices.Registry.PERMANENT.label)
+    published_tables = []
+    for a, tables in enumerate(areas):
+        shown = []
+        for table in tables:
+            mask = [
+                [hidden[where[(a, table.name, row.label, c)]] for c in range(len(row.values))]
+                for row in table.rows
+            ]
+            if table.name == "families":
+                mask = [
+                    [hidden[where[(a, "status", permanent, 0)]]] if row.label == members else hides
+                    for row, hides in zip(table.rows, mask, strict=True)
+                ]
+            pairs = [(row.label, [v or 0 for v in row.values]) for row in table.rows]
+            rows = _rows(pairs, Scope(desa_q=Q(), threshold=threshold), suppress=True, hidden=mask)
+            shown.append(Table(table.name, table.title, table.columns, rows, chart=table.chart))
+        published_tables.append(shown)
+    return published_tables
 
 
 PAGES: Mapping[str, tuple[Promise, Callable[..., list[Table]]]] = {

@@ -1,7 +1,5 @@
 """Statistics pages for officers (their area) and data analysts (the regency, suppressed)."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from citizens import policy, quality, statistics
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 
 
 def _number(value: str | None) -> int | None:
@@ -51,6 +49,7 @@ def statistics_page(request: HttpRequest, page: str = "population") -> HttpRespo
             "title": title,
             "tables": build(scope),
             "scope": scope,
+            "hidden_mark": statistics.HIDDEN,
             "kecamatan_list": kecamatan_list,
             "villages": villages,
             "kecamatan_id": kecamatan_id,
@@ -61,21 +60,30 @@ def statistics_page(request: HttpRequest, page: str = "population") -> HttpRespo
     )
 
 
+def _hidden_note(scope: statistics.Scope) -> str:
+    return _(
+        "Counts under %(threshold)s are hidden (%(mark)s), and so are some larger counts "
+        "from which a hidden one could be worked out."
+    ) % {"threshold": scope.threshold, "mark": statistics.HIDDEN}
+
+
 def _csv(table: statistics.Table, scope: statistics.Scope) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistik-{table.name}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([_("Category"), *(str(column) for column in table.columns)])
     for row in table.rows:
         writer.writerow(
             [
-                neutralise(row.label),
-                *(f"<{scope.threshold}" if v is None else v for v in row.values),
+                row.label,
+                *(statistics.HIDDEN if v is None else v for v in row.values),
             ]
         )
     if scope.label:
-        writer.writerow([neutralise(_("Area: %(area)s") % {"area": scope.label})])
+        writer.writerow([_("Area: %(area)s") % {"area": scope.label}])
+    if any(v is None for row in table.rows for v in row.values):
+        writer.writerow([_hidden_note(scope)])
     return response
 
 

@@ -1,7 +1,6 @@
 """Thin views over skts.services and skts.selectors. Who may see what is decided in the
 selectors (skts.policy); a URL with somebody else's id gives 404."""
 
-import csv
 import io
 import time
 import zipfile
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citizens.choices import AccessPurpose
 from citizens.reads import shows_personal_data
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 from skts import policy, selectors, services
 from skts.forms import HostForm, InstitutionRequestForm, RegisterFilterForm, RevokeForm
 from skts.models import Letter
@@ -254,25 +253,22 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     letters = selectors.register_letters(user=request.user, filters=filters)  # type: ignore[arg-type]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="register-skts.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_HEADER)
     holders: list[int] = []
     for letter in letters.iterator(chunk_size=500):
         holders.append(letter.resident_id)
         state = selectors.letter_state(letter)
         writer.writerow(
-            [
-                neutralise(value)
-                for value in (
-                    letter.number,
-                    str(state.label),
-                    letter.resident.full_name,
-                    letter.institution.name if letter.institution else "",
-                    letter.valid_from.isoformat(),
-                    letter.valid_until.isoformat(),
-                    timezone.localtime(letter.issued_at).date().isoformat(),
-                )
-            ]
+            (
+                letter.number,
+                str(state.label),
+                letter.resident.full_name,
+                letter.institution.name if letter.institution else "",
+                letter.valid_from.isoformat(),
+                letter.valid_until.isoformat(),
+                timezone.localtime(letter.issued_at).date().isoformat(),
+            )
         )
     services.letters_read_record(
         user=request.user,  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 confirm and cancel. Dukcapil officers (regency-wide roles) may view every institution's
 batches but only an institution's own admin acts on them."""
 
-import csv
 from typing import Any
 
 from django import forms
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citizens.models import User
 from citizens.reads import shows_personal_data
+from citizens.spreadsheet import csv_writer
 from stakeholders import batch_selectors, catalogue, importing
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus
 from stakeholders.models import ExchangeBatch
@@ -156,7 +156,7 @@ def batch_errors(request: HttpRequest, batch_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="kesalahan-batch-{batch.pk}.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     response.write("\ufeff")  # so spreadsheets open it as UTF-8
-    csv.writer(response).writerows(importing.batch_error_csv(batch))
+    csv_writer(response).writerows(importing.batch_error_csv(batch))
     return response
 
 

@@ -5,7 +5,6 @@ Every cell is text and is neutralised against formula injection (a leading apost
 before = + - @ tab and carriage return), so a spreadsheet never evaluates a value.
 """
 
-import csv
 import tempfile
 from collections.abc import Iterator
 from typing import IO
@@ -20,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from citizens import services as registry
 from citizens.choices import AccessPurpose, Registry
 from citizens.models import NonPermanentResident, PermanentResident
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer, neutralise
 from stakeholders import catalogue, feed, selectors
 from stakeholders.exceptions import StakeholderError
 from stakeholders.models import Institution
@@ -94,7 +93,7 @@ class _Echo:
 def export_csv(institution: Institution) -> Iterator[str]:
     """CSV text, line by line (UTF-8 with a BOM so Excel reads it as UTF-8)."""
     rows = export_rows(institution)
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
 
     def lines() -> Iterator[str]:
         yield "\ufeff"

@@ -7,7 +7,6 @@ transaction that writes them, and every history row carries the batch and line a
 source reference, so a worker killed mid-file resumes where it stopped without duplicates.
 """
 
-import csv
 import datetime
 import hashlib
 import io
@@ -37,7 +36,7 @@ from citizens.choices import AccessPurpose, ChangeSource, Registry, Sex, StayPur
 from citizens.exceptions import ConcurrentChange, RegistryError
 from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
 from citizens.nik import validate_nik
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import data_csv_writer, neutralise
 from stakeholders import catalogue, parsing, selectors
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus, WriteMode
 from stakeholders.exceptions import StakeholderError
@@ -239,7 +238,7 @@ def batch_receive_rows(
     except parsing.FileRefused as refusal:
         raise ExchangeRefused(refusal.code, refusal.message) from None
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = data_csv_writer(buffer)
     writer.writerow(parsed.columns)
     writer.writerows([row.values[name] for name in parsed.columns] for row in parsed.rows)
     content = buffer.getvalue().encode()
@@ -1157,7 +1156,7 @@ ERROR_CSV_HEADER = ("baris", "nik", "kesalahan")
 
 def batch_error_csv(batch: ExchangeBatch) -> list[list[str]]:
     """The row errors of a batch, for download: line, NIK, reasons; every cell neutralised
-    against formula injection."""
+    against formula injection (again by spreadsheet.csv_writer, which is idempotent)."""
     rows: list[list[str]] = [list(ERROR_CSV_HEADER)]
     for line, values, errors in (
         ExchangeRow.objects.filter(batch=batch, outcome=RowOutcome.ERROR)

@@ -6,7 +6,6 @@ the threshold is suppressed (left blank, with a note), as in every statistics do
 One report per kind and period (a unique constraint): a repeated run returns the stored one.
 """
 
-import csv
 import datetime
 import io
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from django.utils.translation import override
 from citizens import statistics
 from citizens.choices import Role
 from citizens.models import Kecamatan, User
-from citizens.spreadsheet import neutralise
+from citizens.spreadsheet import csv_writer
 from verification.models import Report, ReportKind
 from verification.monitoring import Monitoring, monitoring_for
 
@@ -40,51 +39,62 @@ def last_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return (first - datetime.timedelta(days=1)).replace(day=1), first
 
 
-def _shown(value: int, scope: statistics.Scope) -> int | None:
-    return statistics.published(value, scope, suppress=True)
+def _shown(grid: Sequence[Sequence[int]], scope: statistics.Scope) -> list[list[int | None]]:
+    """A table of counts as published: statistics.protect hides the small ones and their
+    complements (None)."""
+    hidden = statistics.protect(grid, threshold=scope.threshold)
+    return [
+        [None if hide else value for value, hide in zip(row, mask, strict=True)]
+        for row, mask in zip(grid, hidden, strict=True)
+    ]
 
 
 def _note(threshold: int) -> str:
-    return _("Counts from 1 to %(below)s are left blank so that no one can be identified.") % {
-        "below": threshold - 1
-    }
+    return _(
+        "Counts from 1 to %(below)s are left blank so that no one can be identified, and so "
+        "are some larger counts from which a blank one could be worked out."
+    ) % {"below": threshold - 1}
 
 
 def _weekly_sections(
     monitoring: Monitoring, scope: statistics.Scope
 ) -> list[tuple[str, Sequence[str], list[Sequence[object]]]]:
-    """The weekly figures as (title, columns, rows), counts already suppressed."""
-    # Rates of fewer decisions than the threshold would give the hidden counts away.
-    total = sum(monitoring.outcomes.values())
-    rated = total >= scope.threshold
+    """The weekly figures as (title, columns, rows), counts already suppressed. A rate, median
+    or percentile is shown only beside a count that is shown (its base)."""
+    channels = _shown([[n] for n in monitoring.channels.values()], scope)
+    outcomes = _shown([[n] for n in monitoring.outcomes.values()], scope)
+    tiers = _shown([[t.decisions] for t in monitoring.timings], scope)
+    overdue = _shown([[n, late] for _name, n, late in monitoring.overdue_by_kecamatan], scope)
     return [
         (
             _("Submissions by channel"),
             [_("Channel"), _("Submissions")],
-            [[label, _shown(n, scope)] for label, n in monitoring.channels.items()],
+            [[label, n] for label, (n,) in zip(monitoring.channels, channels, strict=True)],
         ),
         (
             _("Decisions by outcome"),
             [_("Outcome"), _("Decisions"), _("Share (%)")],
             [
-                [label, _shown(n, scope), monitoring.rates[label] if rated else ""]
-                for label, n in monitoring.outcomes.items()
+                [label, n, "" if n is None else monitoring.rates[label]]
+                for label, (n,) in zip(monitoring.outcomes, outcomes, strict=True)
             ],
         ),
         (
             _("Time from arrival at a tier to the decision (hours)"),
             [_("Tier"), _("Decisions"), _("Median"), _("90th percentile")],
             [
-                [t.tier, _shown(t.decisions, scope), t.median_hours, t.p90_hours]
-                for t in monitoring.timings
+                [t.tier, n, *(("", "") if n is None else (t.median_hours, t.p90_hours))]
+                for t, (n,) in zip(monitoring.timings, tiers, strict=True)
             ],
         ),
         (
             _("Open and overdue items by kecamatan"),
             [_("Kecamatan"), _("Open"), _("Overdue")],
             [
-                [name, _shown(n, scope), _shown(late, scope)]
-                for name, n, late in monitoring.overdue_by_kecamatan
+                [name, *shown]
+                for (name, _n, _late), shown in zip(
+                    monitoring.overdue_by_kecamatan, overdue, strict=True
+                )
             ],
         ),
     ]
@@ -109,13 +119,13 @@ def _sections_csv(
 ) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for title, columns, rows in sections:
-        writer.writerow([neutralise(title)])
-        writer.writerow([neutralise(column) for column in columns])
-        writer.writerows([neutralise(value) for value in row] for row in rows)
+        writer.writerow([title])
+        writer.writerow(columns)
+        writer.writerows(rows)
         writer.writerow([])
-    writer.writerow([neutralise(note)])
+    writer.writerow([note])
     return out.getvalue().encode()
 
 
@@ -124,7 +134,7 @@ def _monthly_csv() -> bytes:
     line (long format, for loading into a statistics package)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [_("Area code"), _("Area"), _("Page"), _("Table"), _("Category"), _("Column"), _("Count")]
     )
@@ -134,23 +144,31 @@ def _monthly_csv() -> bytes:
         for code, name in Kecamatan.objects.order_by("code").values_list("code", "name")
     ]
     threshold = settings.STATS_SUPPRESSION_THRESHOLD
-    for code, name, scope in areas:
-        for page, (_title, build) in statistics.PAGES.items():
-            for table in build(scope, suppress=True):
+    # The regency and its kecamatan side by side: suppressed together, so that no kecamatan's
+    # hidden count is the regency's figure minus the other kecamatan.
+    pages = {
+        page: statistics.published_areas(
+            [build(scope, suppress=False) for _code, _name, scope in areas], threshold=threshold
+        )
+        for page, (_title, build) in statistics.PAGES.items()
+    }
+    for number, (code, name, _scope) in enumerate(areas):
+        for page, by_area in pages.items():
+            for table in by_area[number]:
                 for row in table.rows:
                     for column, value in zip(table.columns, row.values, strict=True):
                         writer.writerow(
                             [
                                 code,
-                                neutralise(name),
+                                name,
                                 page,
                                 table.name,
-                                neutralise(row.label),
-                                neutralise(column),
+                                row.label,
+                                column,
                                 "" if value is None else value,
                             ]
                         )
-    writer.writerow([neutralise(_note(threshold))])
+    writer.writerow([_note(threshold)])
     return out.getvalue().encode()
 
 

@@ -5,7 +5,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from citizens.statistics import Row, Table
+from citizens.statistics import HIDDEN, Row, Table
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ WIDTH = 440
 
 
 def _value(value: int | None, threshold: int) -> str:
-    return f"<{threshold}" if value is None else f"{value:,}".replace(",", ".")
+    return HIDDEN if value is None else f"{value:,}".replace(",", ".")
 
 
 @register.simple_tag

@@ -179,8 +179,8 @@ def test_error_csv_is_a_download_with_lines_reasons_and_neutralised_cells(
     response = client.get(reverse("stakeholders:batch_errors", args=[batch.pk]))
     assert response["Content-Disposition"].startswith("attachment;")
     body = response.content.decode("utf-8-sig").splitlines()
-    assert body[0] == "baris,nik,kesalahan"
-    assert body[1].startswith("3,'@SUM(1),")
+    assert body[0] == '"baris","nik","kesalahan"'
+    assert body[1].startswith('"3","\'@SUM(1)",')
 
 
 def test_cancel_by_the_admin_stops_the_batch(client, education_office, admin_of, resident) -> None:

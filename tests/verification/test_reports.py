@@ -102,21 +102,27 @@ def test_weekly_report_holds_last_weeks_figures_with_small_counts_blank_when_mad
     # Two submissions by citizens and one approval: under the threshold, left blank.
     assert sections[_id("Submissions by channel")] == [[_id("Citizen"), ""]]
     outcomes = {row[0]: row[1:] for row in sections[_id("Decisions by outcome")]}
-    # One decision: its count and every rate blank (a 100 % would give the count away).
+    # One decision: its count and its rate blank (a 100 % would give the count away).
     assert outcomes == {
         _id("Approve"): ["", ""],
-        _id("Reject"): ["0", ""],
-        _id("Return for revision"): ["0", ""],
+        _id("Reject"): ["0", "0.0"],
+        _id("Return for revision"): ["0", "0.0"],
     }
     timings = {
         row[0]: row[2]
         for row in sections[_id("Time from arrival at a tier to the decision (hours)")]
     }
-    assert timings[_id("Village")] == "5.0"
+    # One decision: its median would be that one citizen's wait, so it is blank with its count.
+    assert timings[_id("Village")] == ""
     status = {row[0]: row[1] for row in sections[_id("Permanent and non-permanent residents")]}
-    assert status == {PERMANENT: "7", NON_PERMANENT: ""}
-    note = _id("Counts from 1 to %(below)s are left blank so that no one can be identified.")
-    assert content.decode("utf-8-sig").splitlines()[-1] == note % {"below": 4}
+    # Two non-permanent are hidden, so the seven permanent are too: the total would give them.
+    assert status == {PERMANENT: "", NON_PERMANENT: ""}
+    note = _id(
+        "Counts from 1 to %(below)s are left blank so that no one can be identified, and so "
+        "are some larger counts from which a blank one could be worked out."
+    )
+    last = content.decode("utf-8-sig").splitlines()[-1]
+    assert next(csv.reader([last])) == [note % {"below": 4}]
 
 
 def test_weekly_report_pdf_reads_as_the_summary_when_rendered(week, head) -> None:
@@ -161,9 +167,10 @@ def test_monthly_report_counts_each_area_with_small_counts_blank_when_made(
         (line[0], line[4]): line[6] for line in lines[1:-1] if line[2:4] == ["population", "status"]
     }
     here, there = desa.kecamatan.code, other_desa.kecamatan.code
-    assert status[("3306", PERMANENT)] == "7"
-    assert status[(here, PERMANENT)] == "7"
-    assert status[(here, NON_PERMANENT)] == ""  # two: suppressed
+    # Two non-permanent: suppressed, and the seven permanent with them (complement).
+    assert status[("3306", PERMANENT)] == ""
+    assert status[(here, PERMANENT)] == ""
+    assert status[(here, NON_PERMANENT)] == ""
     assert status[(there, PERMANENT)] == "0"
     counts = [line[6] for line in lines[1:-1] if line[6]]
     assert all(int(value) == 0 or int(value) >= 5 for value in counts)
@@ -217,8 +224,8 @@ def test_weekly_rates_are_shown_when_there_are_enough_decisions() -> None:
     figures = Monitoring(
         weeks=[],
         channels={"Citizen": 6},
-        outcomes={"Approve": 5, "Reject": 1, "Return for revision": 0},
-        rates={"Approve": 83.3, "Reject": 16.7, "Return for revision": 0.0},
+        outcomes={"Approve": 20, "Reject": 1, "Return for revision": 6},
+        rates={"Approve": 74.1, "Reject": 3.7, "Return for revision": 22.2},
         timings=[],
         overdue_by_kecamatan=[],
         period_days=7,
@@ -227,8 +234,10 @@ def test_weekly_rates_are_shown_when_there_are_enough_decisions() -> None:
         title: rows
         for title, _columns, rows in reports._weekly_sections(figures, statistics.scope_published())
     }
+    # The one rejection is hidden, the six returns with it (else 27 - 20 would give it), and
+    # neither rate is shown.
     assert sections[_id("Decisions by outcome")] == [
-        ["Approve", 5, 83.3],
-        ["Reject", None, 16.7],
-        ["Return for revision", 0, 0.0],
+        ["Approve", 20, 74.1],
+        ["Reject", None, ""],
+        ["Return for revision", None, ""],
     ]
