@@ -114,11 +114,13 @@ AUTHENTICATION_BACKENDS = [
     "citizens.backends.ModelBackend",
     "citizens.backends.AuthenticationBackend",
 ]
+# ASVS 2.1.1: at least 12 characters. allauth's forms take these validators too (with
+# validators set it ignores its own ACCOUNT_PASSWORD_MIN_LENGTH).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
