@@ -1,15 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from citizens import views as citizen_views
-
-admin.site.site_header = _("Purworejo Population Portal")
-admin.site.site_title = _("Purworejo Population Portal")
-# The admin login goes through allauth, so MFA and rate limits apply to it too.
-admin.site.login = citizen_views.admin_login_redirect
 
 urlpatterns = [
     path("", citizen_views.home, name="home"),

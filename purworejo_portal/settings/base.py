@@ -27,7 +27,8 @@ AUTH_USER_MODEL = "citizens.User"
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site (who may open it: citizens.policy.can_use_admin).
+    "purworejo_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
