@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "citizens.middleware.OfficerIdleTimeoutMiddleware",
     "citizens.middleware.RequireOfficerMFAMiddleware",
 ]
 
@@ -154,6 +155,9 @@ MFA_TOTP_ISSUER = "Portal Kependudukan Purworejo"
 # statement (citizens/sessions.py): no cache round trip on a signed-in request.
 SESSION_ENGINE = "citizens.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+# Officer, admin and institution-admin sessions also end after this many minutes without a
+# request (citizens.middleware.OfficerIdleTimeoutMiddleware).
+OFFICER_IDLE_TIMEOUT_MINUTES = env.int("OFFICER_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
