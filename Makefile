@@ -45,7 +45,8 @@ TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/
 	stakeholders/importing.py stakeholders/parsing.py stakeholders/feed.py stakeholders/webhooks.py \
 	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py \
 	citizens/statistics.py citizens/quality.py verification/reports.py citizens/backends.py \
-	citizens/sessions.py citizens/db.py citizens/pdf_fetcher.py
+	citizens/sessions.py citizens/db.py citizens/pdf_fetcher.py \
+	citizens/invitations.py
 
 lint: install
 	$(VENV)/bin/ruff check .

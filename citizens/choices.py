@@ -260,3 +260,5 @@ class AuditAction(models.TextChoices):
     RETURN = "return", _("Returned for revision")
     MERGE = "merge", _("Merged into the registry")
     LETTER_REVOKE = "letter_revoke", _("Revoked a temporary residence letter")
+    ACCOUNT_INVITE = "account_invite", _("Invited an account to set its password and TOTP")
+    ACCOUNT_SET_UP = "account_set_up", _("Set up an account through its invitation")

@@ -1,5 +1,6 @@
-"""Officer and admin accounts must enrol TOTP before any page but the account pages opens,
-and their sessions end after OFFICER_IDLE_TIMEOUT_MINUTES without a request.
+"""Officer and admin accounts without TOTP open no page but the account pages (they enrol it
+through their invitation link only), and their sessions end after OFFICER_IDLE_TIMEOUT_MINUTES
+without a request.
 
 allauth offers MFA but does not require it; this closes that gap for the roles in
 citizens.policy.MFA_ROLES.
@@ -15,12 +16,13 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens import policy
 
-# Pages an un-enrolled officer can still reach: login/logout, the MFA set-up itself, language.
+# Pages an un-enrolled officer can still reach: login/logout, the invitation, language.
 _ALLOWED_PREFIXES = ("/akun/", "/i18n/", "/sehat/", settings.STATIC_URL)
 
 
@@ -30,16 +32,13 @@ class RequireOfficerMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            policy.requires_mfa(user)
-            and not request.path.startswith(_ALLOWED_PREFIXES)
-            and not _has_totp(request)
-        ):
-            messages.warning(
-                request,
-                _("Officer accounts must turn on two-step verification (TOTP) before continuing."),
-            )
-            return redirect("mfa_activate_totp")
+        if policy.requires_mfa(user):
+            # TOTP is enrolled only through the account's invitation (citizens/invitations.py),
+            # never after signing in with a password someone else may have set.
+            if request.path == reverse("mfa_activate_totp"):
+                return redirect("invitation_required")
+            if not request.path.startswith(_ALLOWED_PREFIXES) and not _has_totp(request):
+                return redirect("invitation_required")
         return self.get_response(request)
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     # language a visitor reads. Without a token in it, a page whose one form is the switch
     # (most pages, the cek data page among them) masks no CSRF token and sets no CSRF cookie.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    # Under /akun/ so that an account not yet set up reaches it (citizens.middleware).
+    path("akun/undangan/", include("citizens.invitation_urls")),
     path("akun/", include("allauth.urls")),
     path("petugas/", citizen_views.officer_home, name="officer_home"),
     path("petugas/penduduk/", include("citizens.urls")),

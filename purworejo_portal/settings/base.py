@@ -158,6 +158,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 # Officer, admin and institution-admin sessions also end after this many minutes without a
 # request (citizens.middleware.OfficerIdleTimeoutMiddleware).
 OFFICER_IDLE_TIMEOUT_MINUTES = env.int("OFFICER_IDLE_TIMEOUT_MINUTES", default=30)
+# Hours an account invitation link (own password and TOTP, citizens/invitations.py) works.
+ACCOUNT_INVITATION_HOURS = env.int("ACCOUNT_INVITATION_HOURS", default=72)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
