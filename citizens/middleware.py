@@ -13,7 +13,10 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -84,10 +87,23 @@ class OfficerIdleTimeoutMiddleware:
                 )
                 return redirect_to_login(request.get_full_path())
             if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
-                started = session.setdefault(SESSION_STARTED, now)
-                session[SESSION_LAST_ACTIVITY] = now
-                session.set_expiry(
-                    datetime.datetime.fromtimestamp(started, tz=datetime.UTC)
-                    + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
-                )
+                note_activity(session, now=now)
         return self.get_response(request)
+
+
+def note_activity(session: SessionBase, *, now: int) -> None:
+    """Record a request of a signed-in officer (epoch seconds), pinning the session's expiry
+    to SESSION_COOKIE_AGE after the first one."""
+    started = session.setdefault(SESSION_STARTED, now)
+    session[SESSION_LAST_ACTIVITY] = now
+    session.set_expiry(
+        datetime.datetime.fromtimestamp(started, tz=datetime.UTC)
+        + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    )
+
+
+@receiver(user_logged_in)
+def _signed_in(*, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+    # Started at sign-in, which saves the session anyway: the first page writes nothing.
+    if request is not None and hasattr(request, "session") and policy.requires_mfa(user):  # type: ignore[arg-type]
+        note_activity(request.session, now=int(timezone.now().timestamp()))
