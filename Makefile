@@ -46,7 +46,8 @@ TYPED := citizens/services.py citizens/selectors.py citizens/policy.py citizens/
 	stakeholders/exports.py skts/services.py skts/selectors.py skts/policy.py skts/rendering.py \
 	citizens/statistics.py citizens/quality.py verification/reports.py citizens/backends.py \
 	citizens/sessions.py citizens/db.py citizens/linking.py stakeholders/policy.py citizens/reads.py \
-	citizens/filecrypt.py submissions/retention.py stakeholders/retention.py citizens/spreadsheet.py
+	citizens/filecrypt.py submissions/retention.py stakeholders/retention.py citizens/spreadsheet.py \
+	citizens/pdf_fetcher.py citizens/invitations.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,17 +1,18 @@
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from citizens import selectors
+from citizens import invitations, selectors
+from citizens.exceptions import InvitationNotAllowed
 from citizens.models import AccessLog, Desa, Kecamatan, RecordChange, User
 from citizens.reads import LoggedReadsAdmin, shows_personal_data
 from citizens.selectors import user_has_history
@@ -31,9 +32,24 @@ class DesaAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class AccountCreationForm(forms.ModelForm):
+    """A new account has no password chosen here: its owner sets one (and enrols TOTP)
+    through the invitation e-mailed when it is saved."""
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "role", "jurisdiction_desa", "jurisdiction_kecamatan"]
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
 @shows_personal_data("a row for the record each listed or opened account is linked to")
 @admin.register(User)
 class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
+    add_form = AccountCreationForm
+    actions = ["send_invitation"]
     ordering = ["email"]
     list_display = [
         "email",
@@ -62,8 +78,7 @@ class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
             {
                 "fields": [
                     "email",
-                    "password1",
-                    "password2",
+                    "full_name",
                     "role",
                     "jurisdiction_desa",
                     "jurisdiction_kecamatan",
@@ -114,8 +129,16 @@ class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
             return None
         return admin_actions.delete_selected(self, request, queryset)
 
-    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+    def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
+        if not change:
+            obj.set_unusable_password()
+            super().save_model(request, obj, form, change)
+            invitations.invitation_issue(actor=request.user, user=obj, base_url=_base_url(request))  # type: ignore[arg-type]
+            self.message_user(
+                request, _("An invitation was e-mailed to %(email)s.") % {"email": obj.email}
+            )
+            return
+        deactivated = "is_active" in form.changed_data and not obj.is_active
         super().save_model(request, obj, form, change)
         if deactivated:
             actor = request.user if isinstance(request.user, User) else None
@@ -123,6 +146,23 @@ class UserAdmin(LoggedReadsAdmin, BaseUserAdmin):
 
     def records_shown(self, objects: Sequence[Model]) -> Iterable[tuple[str, int]]:
         return selectors.records_of_accounts(obj.pk for obj in objects)
+
+    @admin.action(description=_("E-mail a new invitation (own password and TOTP)"))
+    def send_invitation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        sent = 0
+        for user in queryset:
+            try:
+                invitations.invitation_issue(
+                    actor=request.user,  # type: ignore[arg-type]
+                    user=user,
+                    base_url=_base_url(request),
+                )
+            except InvitationNotAllowed:
+                continue
+            sent += 1
+        self.message_user(
+            request, _("Invitations e-mailed: %(count)d.") % {"count": sent}, messages.INFO
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -274,3 +274,5 @@ class AuditAction(models.TextChoices):
     KEY_HANDOVER = "key_handover", _("Handed an API key over to another admin")
     AGREEMENT_SCOPE = "agreement_scope", _("Set the population an agreement covers")
     FILES_PURGE = "files_purge", _("Deleted files after their retention period")
+    ACCOUNT_INVITE = "account_invite", _("Invited an account to set its password and TOTP")
+    ACCOUNT_SET_UP = "account_set_up", _("Set up an account through its invitation")

@@ -80,3 +80,16 @@ class AccountAlreadyLinked(RegistryError):
 
 class LinkNotAllowed(RegistryError):
     message = _("Only the village operator of the resident's village can confirm this link.")
+
+
+class InvitationInvalid(RegistryError):
+    """One message for an unknown, used, replaced or expired invitation link."""
+
+    message = _(
+        "This invitation link is no longer valid: it was used, replaced by a newer one or has "
+        "expired. Ask the person who created your account for a new invitation."
+    )
+
+
+class InvitationNotAllowed(RegistryError):
+    message = _("You may not invite this account.")

@@ -143,6 +143,35 @@ class AccountSession(AbstractBaseSession):
         return SessionStore
 
 
+class AccountInvitation(models.Model):
+    """A single-use link through which an account's owner sets their own password and enrols
+    TOTP (citizens/invitations.py). Only the token's SHA-256 is stored; a newer invitation
+    ends the earlier ones."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("account")
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account invitation")
+        verbose_name_plural = _("account invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} for account {self.user_id}"
+
+
 class PageGeneration(models.Model):
     """The generation of a linked account's cek data page (PostgreSQL only).
 

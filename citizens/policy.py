@@ -160,3 +160,11 @@ def statistics_covers(user: AnyUser, desa: Desa) -> bool:
 def can_read_reports(user: AnyUser) -> bool:
     """The scheduled reports (weekly summary, monthly aggregates) are the head's."""
     return is_officer(user) and user.role == Role.HEAD
+
+
+def can_invite_account(actor: AnyUser, account: User) -> bool:
+    """The system admin invites any account (officers are created in the admin); the head of
+    Dukcapil invites institution admins."""
+    if can_use_admin(actor):
+        return True
+    return can_manage_institutions(actor) and account.role == Role.INSTITUTION_ADMIN

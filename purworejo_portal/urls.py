@@ -1,15 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from citizens import views as citizen_views
-
-admin.site.site_header = _("Purworejo Population Portal")
-admin.site.site_title = _("Purworejo Population Portal")
-# The admin login goes through allauth, so MFA and rate limits apply to it too.
-admin.site.login = citizen_views.admin_login_redirect
 
 urlpatterns = [
     path("", citizen_views.home, name="home"),
@@ -17,6 +11,8 @@ urlpatterns = [
     # language a visitor reads. Without a token in it, a page whose one form is the switch
     # (most pages, the cek data page among them) masks no CSRF token and sets no CSRF cookie.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    # Under /akun/ so that an account not yet set up reaches it (citizens.middleware).
+    path("akun/undangan/", include("citizens.invitation_urls")),
     path("akun/", include("allauth.urls")),
     path("petugas/", citizen_views.officer_home, name="officer_home"),
     path("petugas/penduduk/", include("citizens.urls")),

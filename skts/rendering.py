@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
+from citizens.pdf_fetcher import static_url_fetcher
 from skts.models import Letter
 from skts.services import letter_store_pdf, verification_url
 
@@ -26,7 +27,7 @@ def _weasy() -> tuple[Any, Any, Any]:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    css = CSS(filename=str(_STYLESHEET), font_config=fonts)
+    css = CSS(filename=str(_STYLESHEET), font_config=fonts, url_fetcher=static_url_fetcher())
     return HTML, css, fonts
 
 
@@ -59,7 +60,11 @@ def letter_html(letter: Letter) -> str:
 
 def letter_pdf(letter: Letter) -> bytes:
     html_class, css, fonts = _weasy()
-    document = html_class(string=letter_html(letter), base_url=str(settings.BASE_DIR))
+    document = html_class(
+        string=letter_html(letter),
+        base_url=str(settings.BASE_DIR),
+        url_fetcher=static_url_fetcher(),
+    )
     pdf: bytes = document.write_pdf(stylesheets=[css], font_config=fonts)
     return pdf
 

@@ -8,9 +8,7 @@ import datetime
 import secrets
 from collections.abc import Mapping
 
-from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
-from allauth.core.context import request_context
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -21,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from citizens import policy
+from citizens import invitations, policy
 from citizens import services as registry
 from citizens.choices import AuditAction, Role
 from citizens.models import Desa, User
@@ -263,10 +261,10 @@ def institution_admin_invite(
     full_name: str,
     request: HttpRequest,
 ) -> User:
-    """Create an institution admin account with no usable password and send allauth's
-    password-set (reset) e-mail after commit, so the invitee chooses their own password. The
-    address counts as verified: the head entered it and only its mailbox receives the link.
-    TOTP enrolment is forced at first login (citizens.middleware)."""
+    """Create an institution admin account with no usable password and e-mail it an account
+    invitation (citizens/invitations.py) after commit: the invitee chooses their own password
+    and enrols TOTP through the single-use link. The address counts as verified: the head
+    entered it and only its mailbox receives the link."""
     if not policy.can_manage_institutions(head):
         raise NotAuthorised
     email = email.strip().lower()
@@ -277,17 +275,8 @@ def institution_admin_invite(
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     InstitutionMember.objects.create(user=user, institution=institution, invited_by=head)
-    transaction.on_commit(lambda: _send_password_set_mail(request, email))
+    invitations.invitation_issue(actor=head, user=user, base_url=request.build_absolute_uri("/"))
     return user
-
-
-def _send_password_set_mail(request: HttpRequest, email: str) -> None:
-    form = ResetPasswordForm(data={"email": email})
-    # allauth builds the link from the request it finds in its context.
-    with request_context(request):
-        if not form.is_valid():
-            raise StakeholderError
-        form.save(request)
 
 
 @transaction.atomic

@@ -14,12 +14,12 @@ active subscriptions, signed, and retried with exponential back-off until a 2xx 
 import datetime
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from django.conf import settings
@@ -227,58 +227,95 @@ def _body(delivery_id: int, change: feed.FeedChange, sent_at: datetime.datetime)
     return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead a signed body with personal data somewhere else.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the name resolves to by now; the
+    Host header still names the host."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked address, with the host's name for SNI and the certificate check."""
+
+    def __init__(
+        self, host: str, port: int, *, address: str, timeout: float, tls: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=tls)
+        self.address = address
+        self.tls = tls
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global or bool(_setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False))
+
+
+def _resolve_checked(host: str, port: int) -> str | None:
+    """The address to connect to, resolved once here and checked; None when the name leads
+    to a private, loopback or link-local address. Raises OSError when it does not resolve.
+
+    The connection goes to this address and not to the name, so a DNS answer that changes
+    between the check and the connection (DNS rebinding) cannot send a delivery inside."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(_allowed(address) for address in addresses):
         return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _private_address(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # the request itself will fail and be retried
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return True
-    return False
+    return str(addresses[0])
 
 
 def _send(
     subscription: WebhookSubscription, delivery_id: int, change: feed.FeedChange
 ) -> str | None:
-    """POST the signed change; None on a 2xx answer, else a short reason (no personal data)."""
-    url = subscription.url
-    parts = urllib.parse.urlsplit(url)
+    """POST the signed change; None on a 2xx answer, else a short reason (no personal data).
+    Redirects are not followed: one could lead a signed body with personal data elsewhere."""
+    parts = urllib.parse.urlsplit(subscription.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "not an http(s) URL"
-    if not _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False) and _private_address(parts.hostname):
-        return "private address refused"
-    now = timezone.now()
-    body = _body(delivery_id, change, now)
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Purworejo-Portal-Webhook/1",
-            SIGNATURE_HEADER: signature(subscription.secret, body),
-            TIMESTAMP_HEADER: str(int(now.timestamp())),
-            DELIVERY_HEADER: str(delivery_id),
-        },
-    )
+    host = parts.hostname
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "not an http(s) URL"
     timeout = float(_setting("WEBHOOK_TIMEOUT_SECONDS", 5))
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as error:
-        status = int(error.code)
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return f"network error: {type(reason).__name__}"[:300]
+        address = _resolve_checked(host, port)
+    except (OSError, UnicodeError) as error:
+        return f"network error: {type(error).__name__}"[:300]
+    if address is None:
+        return "private address refused"
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = _PinnedHTTPSConnection(
+            host, port, address=address, timeout=timeout, tls=ssl.create_default_context()
+        )
+    else:
+        connection = _PinnedHTTPConnection(host, port, address=address, timeout=timeout)
+    now = timezone.now()
+    body = _body(delivery_id, change, now)
+    path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    headers = {
+        "Host": parts.netloc.rpartition("@")[2],
+        "Content-Type": "application/json",
+        "User-Agent": "Purworejo-Portal-Webhook/1",
+        SIGNATURE_HEADER: signature(subscription.secret, body),
+        TIMESTAMP_HEADER: str(int(now.timestamp())),
+        DELIVERY_HEADER: str(delivery_id),
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        status = int(connection.getresponse().status)
+    except (OSError, http.client.HTTPException) as error:
+        return f"network error: {type(error).__name__}"[:300]
+    finally:
+        connection.close()
     return None if 200 <= status < 300 else f"HTTP {status}"

@@ -186,3 +186,21 @@ def test_env_example_has_a_comment_above_every_variable() -> None:
 def test_private_media_volume_is_the_settings_media_root() -> None:
     lines = (ROOT / ".env.production.example").read_text().splitlines()
     assert "MEDIA_ROOT=/app/var/private" in lines
+
+
+def test_database_env_example_matches_the_database_url() -> None:
+    lines = (ROOT / ".env.database.example").read_text().splitlines()
+    postgres = dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+    assert _env_files("db") == [".env.database"]
+    url = next(
+        line.split("=", 1)[1]
+        for line in (ROOT / ".env.production.example").read_text().splitlines()
+        if line.startswith("DATABASE_URL=")
+    )
+    user, rest = url.removeprefix("postgres://").split(":", 1)
+    password, rest = rest.split("@", 1)
+    assert (user, password, rest.rsplit("/", 1)[1]) == (
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
+    )

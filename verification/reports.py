@@ -22,6 +22,7 @@ from django.utils.translation import override
 from citizens import statistics
 from citizens.choices import Role
 from citizens.models import Kecamatan, User
+from citizens.pdf_fetcher import static_url_fetcher
 from citizens.spreadsheet import csv_writer
 from verification.models import Report, ReportKind
 from verification.monitoring import Monitoring, monitoring_for
@@ -243,7 +244,7 @@ def weekly_report_create(*, today: datetime.date | None = None) -> Report:
                 "generated_at": timezone.localtime(),
             },
         )
-        pdf_data = HTML(string=html).write_pdf()
+        pdf_data = HTML(string=html, url_fetcher=static_url_fetcher()).write_pdf()
         report, created = _store(
             kind=ReportKind.WEEKLY_HEAD, start=start, end=end, csv_data=csv_data, pdf_data=pdf_data
         )

@@ -13,6 +13,7 @@ from django.utils.translation import override
 
 from citizens.choices import Registry
 from citizens.models import Family, NonPermanentResident, PermanentResident
+from citizens.pdf_fetcher import static_url_fetcher
 from submissions import kinds
 from submissions.choices import Kind
 from verification.choices import Outcome
@@ -97,7 +98,7 @@ def change_statement_render(*, merge_id: int) -> ChangeStatement:
     ).get(pk=merge_id)
     with override("id"):
         html = render_to_string("verification/f106.html", change_statement_context(merge))
-    pdf = HTML(string=html).write_pdf()
+    pdf = HTML(string=html, url_fetcher=static_url_fetcher()).write_pdf()
     statement = ChangeStatement(merge=merge, sha256=hashlib.sha256(pdf).hexdigest())
     statement.file.save("f106.pdf", ContentFile(pdf), save=False)
     try:

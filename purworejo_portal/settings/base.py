@@ -27,7 +27,8 @@ AUTH_USER_MODEL = "citizens.User"
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site (who may open it: citizens.policy.can_use_admin).
+    "purworejo_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Cache-Control: no-store on every answer its view did not mark public (personal data).
+    "purworejo_portal.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "purworejo_portal.middleware.PortalLanguageMiddleware",
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "citizens.middleware.OfficerIdleTimeoutMiddleware",
     "citizens.middleware.RequireOfficerMFAMiddleware",
 ]
 
@@ -114,11 +118,13 @@ AUTHENTICATION_BACKENDS = [
     "citizens.backends.ModelBackend",
     "citizens.backends.AuthenticationBackend",
 ]
+# ASVS 2.1.1: at least 12 characters. allauth's forms take these validators too (with
+# validators set it ignores its own ACCOUNT_PASSWORD_MIN_LENGTH).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -149,6 +155,11 @@ MFA_TOTP_ISSUER = "Portal Kependudukan Purworejo"
 # statement (citizens/sessions.py): no cache round trip on a signed-in request.
 SESSION_ENGINE = "citizens.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+# Officer, admin and institution-admin sessions also end after this many minutes without a
+# request (citizens.middleware.OfficerIdleTimeoutMiddleware).
+OFFICER_IDLE_TIMEOUT_MINUTES = env.int("OFFICER_IDLE_TIMEOUT_MINUTES", default=30)
+# Hours an account invitation link (own password and TOTP, citizens/invitations.py) works.
+ACCOUNT_INVITATION_HOURS = env.int("ACCOUNT_INVITATION_HOURS", default=72)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

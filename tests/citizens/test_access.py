@@ -21,7 +21,7 @@ def test_anonymous_visitor_is_sent_to_login_when_opening_an_officer_page(client)
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_officer_without_totp_is_sent_to_enrol(
+def test_officer_without_totp_is_sent_to_the_invitation_page(
     client, officer_without_totp, verified_email
 ) -> None:
     verified_email(officer_without_totp)
@@ -31,12 +31,11 @@ def test_officer_without_totp_is_sent_to_enrol(
     for url in [reverse("officer_home"), reverse("citizens:resident_list"), reverse("home")]:
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"] == reverse("mfa_activate_totp")
-    # allauth asks for the password again before MFA changes; both pages stay reachable.
+        assert response["Location"] == reverse("invitation_required")
+    # TOTP is enrolled through the account's invitation only (tests/security).
     response = client.get(reverse("mfa_activate_totp"))
-    assert response["Location"].startswith(reverse("account_reauthenticate"))
-    client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
-    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    assert response["Location"] == reverse("invitation_required")
+    assert client.get(reverse("invitation_required")).status_code == 200
 
 
 def test_officer_with_totp_opens_the_officer_desk(client, operator_desa) -> None:

@@ -502,4 +502,4 @@ def test_operator_page_requires_totp_when_the_operator_has_not_enrolled(
 ) -> None:
     client.force_login(officer_without_totp)
     response = client.get(reverse("linking:link_confirm"))
-    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+    assert response.status_code == 302 and response["Location"] == reverse("invitation_required")

@@ -63,10 +63,10 @@ def test_an_expired_session_signs_nobody_in(client, citizen) -> None:
 def test_a_role_change_counts_from_the_next_request(client, citizen, desa) -> None:
     client.force_login(citizen)
     assert client.get(reverse(MY_REQUESTS)).status_code == 200
-    # An operator without TOTP is sent to enrol it: the new role is read at once.
+    # An operator without TOTP is sent to the invitation page: the new role is read at once.
     User.objects.filter(pk=citizen.pk).update(role=Role.OPERATOR_DESA, jurisdiction_desa=desa)
     response = client.get(reverse(MY_REQUESTS))
-    assert response.status_code == 302 and reverse("mfa_activate_totp") in response["Location"]
+    assert response.status_code == 302 and reverse("invitation_required") in response["Location"]
 
 
 @pytest.mark.postgres  # the joined statement is PostgreSQL's; elsewhere Django's two queries

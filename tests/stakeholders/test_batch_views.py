@@ -43,13 +43,15 @@ def test_anonymous_visitor_is_sent_to_login(client) -> None:
     assert reverse("account_login") in response["Location"]
 
 
-def test_institution_admin_without_totp_is_sent_to_enrol(client, education_office, head) -> None:
+def test_institution_admin_without_totp_is_sent_to_the_invitation_page(
+    client, education_office, head
+) -> None:
     user = UserFactory(role=Role.INSTITUTION_ADMIN)
     InstitutionMember.objects.create(user=user, institution=education_office, invited_by=head)
     client.force_login(user)
     response = client.get(reverse("stakeholders:batch_list"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert response["Location"] == reverse("invitation_required")
 
 
 @pytest.mark.parametrize("url_name", ["stakeholders:batch_list", "stakeholders:batch_upload"])

@@ -98,7 +98,7 @@ def test_institution_admin_pages_answer_403_when_opened_by_anyone_else(
         assert getattr(client, method)(url).status_code == 403, url
 
 
-def test_institution_admin_without_totp_is_sent_to_enrol_when_opening_their_pages(
+def test_institution_admin_without_totp_is_sent_to_the_invitation_page_when_opening_pages(
     client, education_office, head
 ) -> None:
     user = User.objects.create_user("baru@lembaga.test", "x", role=Role.INSTITUTION_ADMIN)
@@ -106,7 +106,7 @@ def test_institution_admin_without_totp_is_sent_to_enrol_when_opening_their_page
     _as(client, user)
     response = client.get(_url("manage_api_keys"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert response["Location"] == reverse("invitation_required")
 
 
 def test_institution_list_marks_expiring_and_expired_agreements_when_the_head_opens_it(
@@ -244,7 +244,7 @@ def test_agreement_status_of_another_institution_answers_404_when_posted(
     assert foreign.status == AgreementStatus.ACTIVE
 
 
-def test_invite_creates_an_admin_and_mails_a_password_link_when_the_head_posts(
+def test_invite_creates_an_admin_and_mails_an_invitation_link_when_the_head_posts(
     client, head, education_office, django_capture_on_commit_callbacks
 ) -> None:
     _as(client, head)
@@ -258,7 +258,7 @@ def test_invite_creates_an_admin_and_mails_a_password_link_when_the_head_posts(
     assert user.role == Role.INSTITUTION_ADMIN
     assert user.institution_member.institution == education_office
     assert len(mail.outbox) == 1
-    assert "http://testserver/akun/password/reset/key/" in mail.outbox[0].body
+    assert "http://testserver/akun/undangan/" in mail.outbox[0].body
 
 
 def test_invite_is_refused_with_a_form_error_when_the_address_has_an_account(

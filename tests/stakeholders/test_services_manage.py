@@ -162,7 +162,7 @@ def _request(user=None):
     return request
 
 
-def test_invite_creates_the_account_and_sends_the_password_mail_when_the_head_invites(
+def test_invite_creates_the_account_and_sends_the_invitation_when_the_head_invites(
     education_office, head, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -180,7 +180,7 @@ def test_invite_creates_the_account_and_sends_the_password_mail_when_the_head_in
     assert EmailAddress.objects.get(user=user).verified
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
-    assert "/akun/password/reset/key/" in mail.outbox[0].body
+    assert "http://localhost/akun/undangan/" in mail.outbox[0].body
 
 
 def test_invite_is_refused_when_the_address_has_an_account(education_office, head, citizen) -> None:
