@@ -516,7 +516,7 @@ def test_plaintext_files_are_encrypted_once_when_the_command_runs() -> None:
 
 
 def test_migration_encrypts_plaintext_files_and_its_reverse_restores_them() -> None:
-    migration = importlib.import_module("citizens.migrations.0013_encrypt_stored_files")
+    migration = importlib.import_module("citizens.migrations.0019_encrypt_stored_files")
     path = Path(settings.MEDIA_ROOT) / "evidence" / "7" / "scan.pdf"
     path.parent.mkdir(parents=True)
     content = scan_pdf("3306064107800003")

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("citizens", "0011_page_bump_once_per_update"),
+        ("citizens", "0015_audit_member_and_key_actions"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stakeholders', '0002_refused_or_cancelled_file_again'),
+        ("stakeholders", "0004_agreement_read_scope"),
     ]
 
     operations = [

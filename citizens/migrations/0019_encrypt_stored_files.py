@@ -18,6 +18,6 @@ def decrypt(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("citizens", "0012_auditentry_files_purge")]
+    dependencies = [("citizens", "0018_auditentry_files_purge")]
 
     operations = [migrations.RunPython(encrypt, decrypt, elidable=True)]

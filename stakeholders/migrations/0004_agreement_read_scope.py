@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("citizens", "0011_page_bump_once_per_update"),
-        ("stakeholders", "0002_refused_or_cancelled_file_again"),
+        ("stakeholders", "0003_apikey_owner_member_active"),
     ]
 
     operations = [

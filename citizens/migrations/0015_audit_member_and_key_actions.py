@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('citizens', '0011_page_bump_once_per_update'),
+        ("citizens", "0014_linkattempt_target_and_ip"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('citizens', '0011_page_bump_once_per_update'),
+        ("citizens", "0019_encrypt_stored_files"),
     ]
 
     operations = [
