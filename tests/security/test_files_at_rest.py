@@ -35,7 +35,7 @@ from skts import services as skts_services
 from skts.models import Letter
 from stakeholders import importing
 from stakeholders.choices import InstitutionKind, UploadFormat, UploadStatus
-from stakeholders.models import ExchangeBatch
+from stakeholders.models import ExchangeBatch, ExchangeRow
 from stakeholders.tasks import purge_expired_batch_files
 from submissions import kinds
 from submissions.choices import Kind, Status, Tier
@@ -97,7 +97,8 @@ def _institution_admin(institution) -> object:
 
 def run_full_flow(*, family, citizen, operator_desa, officer_kecamatan, verifier, desa, capture):
     """Each writer of files once: a citizen's evidence, approved with its F-1.06 statement;
-    an institution's CSV (uploaded, cancelled, uploaded again and applied) and an API batch;
+    an institution's CSV (uploaded, cancelled, uploaded again and applied) and an API batch
+    with a row in error;
     an SKTS letter; the weekly report. Returns what the serving checks need."""
     me = family[0]
     ResidentLink.objects.create(user=citizen, permanent_resident=me)
@@ -146,7 +147,7 @@ def run_full_flow(*, family, citizen, operator_desa, officer_kecamatan, verifier
     importing.batch_confirm(batch=ExchangeBatch.objects.get(pk=again.pk), user=admin)
     importing.batch_apply(batch_id=again.pk)
     assert ExchangeBatch.objects.get(pk=again.pk).status == UploadStatus.APPLIED
-    importing.batch_receive_rows(
+    api_batch = importing.batch_receive_rows(
         institution=office,
         user=admin,
         format=UploadFormat.FIELD_UPDATE,
@@ -156,10 +157,20 @@ def run_full_flow(*, family, citizen, operator_desa, officer_kecamatan, verifier
                 "nama_lengkap": family[2].full_name,
                 "tanggal_lahir": family[2].birth_date.isoformat(),
                 "pendidikan": Education.PRIMARY,
-            }
+            },
+            # A NIK typed into a code column: its row's error must not repeat it.
+            {
+                "nik": me.nik,
+                "nama_lengkap": me.full_name,
+                "tanggal_lahir": me.birth_date.isoformat(),
+                "pendidikan": spouse.nik,
+            },
         ],
         idempotency_key="flow-1",
     )
+    importing.batch_validate(batch_id=api_batch.pk)  # on commit in production
+    errors = ExchangeRow.objects.filter(batch_id=api_batch.pk).values_list("errors", flat=True)
+    assert any("pendidikan" in text for text in errors)
 
     holder_resident = non_permanent_create(desa=desa, full_name="BUNGA SARASWATI", **stay())
     holder = UserFactory(role=Role.CITIZEN)
