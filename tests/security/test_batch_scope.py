@@ -13,13 +13,22 @@ import re
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from citizens.choices import Education, MaritalStatus, Role
 from citizens.models import PermanentResident, RecordChange, User
 from stakeholders import importing
-from stakeholders.choices import InstitutionKind, ReadScope, RowOutcome, UploadFormat, UploadStatus
+from stakeholders.choices import (
+    AgreementKind,
+    InstitutionKind,
+    ReadScope,
+    RowOutcome,
+    UploadFormat,
+    UploadStatus,
+)
 from stakeholders.models import ExchangeBatch, ExchangeRow, Institution, InstitutionMember
 from stakeholders.policy import Scope
 from submissions.models import Submission
@@ -299,3 +308,60 @@ def test_out_of_scope_value_is_not_sent_to_review_when_the_authority_asks_review
 
     assert ExchangeRow.objects.get(batch=batch).outcome == RowOutcome.ERROR
     adult_untouched(adult)
+
+
+def _validation_queries(
+    office: Institution, admin: User, rows: list[dict[str, str]]
+) -> tuple[int, dict[str, int]]:
+    batch = importing.batch_receive_file(
+        institution=office, user=admin, upload=upload(rows), format=UploadFormat.FIELD_UPDATE
+    )
+    with CaptureQueriesContext(connection) as queries:
+        importing.batch_validate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return len(queries.captured_queries), batch.counts
+
+
+def test_scope_is_checked_for_the_whole_chunk_at_once_when_a_batch_is_checked(
+    office, admin, people
+) -> None:
+    """The scope is part of the chunk's resident lookup: ten more rows, five children and
+    five adults, take no more queries, and the adults are errors like unknown NIKs."""
+    home = family_create()
+    more = []
+    for number in range(10):
+        person = resident_create(
+            family=home,
+            full_name=f"WARGA {number}",
+            birth_date=years_ago(8 if number % 2 else 40),
+            relation=4,
+        )
+        more.append(
+            {
+                "nik": person.nik,
+                "nama_lengkap": person.full_name,
+                "tanggal_lahir": person.birth_date.isoformat(),
+                "pendidikan": str(Education.DIPLOMA_3),
+            }
+        )
+
+    few, _counts = _validation_queries(office, admin, rows_abc(people))
+    many, counts = _validation_queries(office, admin, [*rows_abc(people), *more])
+
+    assert many == few
+    assert (counts[RowOutcome.CHANGED], counts[RowOutcome.ERROR]) == (1 + 5, 2 + 5)
+
+
+def test_row_previewed_in_scope_is_not_applied_when_the_scope_is_withdrawn_before_apply(
+    office, admin, people
+) -> None:
+    batch = previewed(office, admin, [in_scope_row(people)])
+    assert batch.rows.get().outcome == RowOutcome.CHANGED
+    office.agreements.filter(kind=AgreementKind.PKS).update(read_scope=ReadScope.NONE)
+
+    batch = applied(batch, admin)
+
+    row = batch.rows.get()
+    assert row.outcome == RowOutcome.ERROR and "No resident with this NIK" in row.errors
+    people["child"].refresh_from_db()
+    assert people["child"].education == Education.PRIMARY
