@@ -45,9 +45,10 @@ def _institution_ensure() -> tuple[object, object]:
 
     from citizens.choices import Role
     from citizens.models import User
-    from stakeholders import services
-    from stakeholders.choices import AgreementKind, InstitutionKind
+    from stakeholders import policy, selectors, services
+    from stakeholders.choices import AgreementKind, InstitutionKind, ReadScope
     from stakeholders.models import Institution, InstitutionMember
+    from stakeholders.policy import Scope
 
     today = timezone.localdate()
     institution = Institution.objects.filter(code=CODE).first()
@@ -58,6 +59,9 @@ def _institution_ensure() -> tuple[object, object]:
             code=CODE,
             contact_email=f"disdik@{DOMAIN}",
         )
+    # The file updates adults too: the PKS names every resident (a field update reaches only
+    # the residents the institution may read, stakeholders.policy).
+    everyone = Scope(ReadScope.REGENCY, clause="Benchmark: seluruh penduduk")
     for kind in (AgreementKind.MOU, AgreementKind.PKS):
         if not institution.agreements.filter(kind=kind, valid_until__gt=today).exists():
             services.agreement_record(
@@ -68,8 +72,18 @@ def _institution_ensure() -> tuple[object, object]:
                 signed_on=today - datetime.timedelta(days=10),
                 valid_from=today - datetime.timedelta(days=10),
                 valid_until=today + datetime.timedelta(days=3650),
+                scope=everyone if kind == AgreementKind.PKS else None,
             )
     head, _ = User.objects.get_or_create(email=f"head@{DOMAIN}", defaults={"role": Role.HEAD})
+    if not policy.covers_everyone(selectors.read_scopes(institution)):
+        # A benchmark database kept from before purpose limitation: its PKS named nobody.
+        services.agreement_scope_set(
+            agreement=institution.agreements.filter(kind=AgreementKind.PKS)
+            .order_by("-valid_until")
+            .first(),
+            scope=everyone,
+            actor=head,
+        )
     admin, _ = User.objects.get_or_create(
         email=f"admin@{DOMAIN}",
         defaults={"role": Role.INSTITUTION_ADMIN},

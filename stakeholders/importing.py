@@ -38,6 +38,7 @@ from citizens.models import Desa, NonPermanentResident, PermanentResident, Recor
 from citizens.nik import validate_nik
 from citizens.spreadsheet import data_csv_writer, neutralise
 from stakeholders import catalogue, parsing, selectors
+from stakeholders import policy as read_policy
 from stakeholders.choices import RowOutcome, UploadFormat, UploadStatus, WriteMode
 from stakeholders.exceptions import StakeholderError
 from stakeholders.models import ExchangeBatch, ExchangeRow, Institution
@@ -46,6 +47,7 @@ from submissions.choices import Channel, Kind
 from submissions.exceptions import SubmissionError
 
 AnyResident = PermanentResident | NonPermanentResident
+AnyResidentModel = read_policy.AnyResidentModel
 
 CHUNK = 1000
 ACTIONABLE = (RowOutcome.NEW, RowOutcome.CHANGED, RowOutcome.REVIEW)
@@ -387,27 +389,29 @@ def _counts(batch_id: int) -> dict[str, int]:
 
 @dataclass
 class _Context:
-    """What judging needs besides the rows: the authority, desa codes, the day received."""
+    """What judging needs besides the rows: the authority, desa codes, the day received and,
+    for field updates, the populations the institution may read (its read scope)."""
 
     institution: Institution
     format: UploadFormat
     modes: dict[str, WriteMode]
     received_on: datetime.date
     desa_by_code: dict[str, int]
+    scopes: list[read_policy.Scope] | None = None  # None: a roster, not limited to a scope
 
     @classmethod
     def load(cls, batch: ExchangeBatch) -> "_Context":
         authority = selectors.authority_for(batch.institution)
+        roster = batch.format == UploadFormat.ROSTER
         return cls(
             institution=batch.institution,
             format=UploadFormat(batch.format),
             modes={name: rule.write for name, rule in authority.items()},
             received_on=timezone.localtime(batch.created_at).date(),
-            desa_by_code=(
-                dict(Desa.objects.values_list("code", "pk"))
-                if batch.format == UploadFormat.ROSTER
-                else {}
-            ),
+            desa_by_code=dict(Desa.objects.values_list("code", "pk")) if roster else {},
+            # A roster is how people enter the institution's scope, so it is not limited to
+            # it; a field update reaches only the residents the institution may read.
+            scopes=None if roster else selectors.read_scopes(batch.institution),
         )
 
 
@@ -425,16 +429,28 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _registry_rows(context: _Context, model: AnyResidentModel) -> "models.QuerySet[Any]":
+    """Where a chunk looks residents up: the whole registry for a roster, else only the
+    residents the institution may read (stakeholders.selectors.residents_in_scope, the same
+    rule as the lookup, the export and the feed). A NIK outside the scope is then not found,
+    and its row is judged and applied exactly as an unknown NIK: no oracle of existence,
+    name, birth date or value for anybody the institution has no reason to read."""
+    if context.scopes is None:
+        return model._default_manager.all()
+    return selectors.residents_in_scope(context.institution, model, scopes=context.scopes)
+
+
 def _residents(
-    indexes: Iterable[str], *, only: Sequence[str] | None = None
+    indexes: Iterable[str], context: _Context, *, only: Sequence[str] | None = None
 ) -> dict[str, AnyResident]:
-    """Residents of both registries by NIK blind index: two queries per chunk. With `only`,
+    """Residents of both registries by NIK blind index, within the batch's reach
+    (_registry_rows): two queries per chunk, the scope being part of them. With `only`,
     just those fields (and the keys) are loaded, so nothing else is decrypted."""
     wanted = [index for index in set(indexes) if index]
     found: dict[str, AnyResident] = {}
     if not wanted:
         return found
-    permanent = PermanentResident.objects.filter(nik_index__in=wanted)
+    permanent = _registry_rows(context, PermanentResident).filter(nik_index__in=wanted)
     if only is None:
         permanent = permanent.select_related("family__desa")
     else:
@@ -444,7 +460,7 @@ def _residents(
     # Most rows name permanent residents: look in the other registry only for the rest.
     missing = [index for index in wanted if index not in found]
     if missing:
-        others = NonPermanentResident.objects.filter(nik_index__in=missing)
+        others = _registry_rows(context, NonPermanentResident).filter(nik_index__in=missing)
         if only is None:
             others = others.select_related("domicile_desa")
         else:
@@ -500,7 +516,7 @@ def _judge_chunk(
     columns: Sequence[str],
 ) -> list[_Judged]:
     judged = [_identify(row) for row in chunk]
-    residents = _residents(result.nik_index for result in judged)
+    residents = _residents((result.nik_index for result in judged), context)
     if context.format == UploadFormat.ROSTER:
         fields = [*ROSTER_FIELDS.values(), "host_institution"]
     else:
@@ -877,14 +893,14 @@ def apply_chunk(batch: ExchangeBatch, context: _Context) -> int:
     names = {name for payload in payloads.values() for name in payload["fields"]}
     actor = batch.confirmed_by or batch.submitted_by
     if context.format == UploadFormat.ROSTER:
-        residents = _residents(row.nik_index for row in rows)
+        residents = _residents((row.nik_index for row in rows), context)
         for row in rows:
             with _row_errors(row):
                 row.outcome = _apply_roster(
                     batch, context, row, payloads[row.pk], residents.get(row.nik_index), actor
                 )
     else:
-        residents = _residents((row.nik_index for row in rows), only=sorted(names))
+        residents = _residents((row.nik_index for row in rows), context, only=sorted(names))
         # A value dated today or later is never older than the registry's: look up the last
         # changes only for residents whose row claims an earlier date.
         today = timezone.localdate()
