@@ -2,10 +2,13 @@
 (aggregate queries only), read per page within the reader's jurisdiction, with small-number
 suppression for analysts and for every download.
 
-Suppression (`protect`, the one rule for the pages, CSV, API and reports): counts from 1 to
-threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out from
-a total and the visible cells of its row or column (complementary suppression). A derived
-figure (an average, a share, a bar's length) is shown only when every count it rests on is.
+Suppression (`protect_lines`, the one rule for the pages, CSV, API and reports): counts from
+1 to threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out
+from a total and the visible cells of its row or column (complementary suppression), nor from
+a larger area's figure and the visible figures of its other parts. The pattern is chosen at
+refresh for the regency, every kecamatan and every village at once (`hierarchy_hidden`) and
+stored (`StatHidden`), so every view of every area hides the same cells. A derived figure (an
+average, a share, a bar's length) is shown only when every count it rests on is.
 
 Refreshing scans the registry once per dimension (seconds for 770,000 residents); the pages
 then sum a few hundred cells, so they stay fast at any filter.
@@ -428,13 +431,6 @@ def _sums(scope: Scope, dimension: str, registry: str | None = None) -> dict[str
 
 
 HIDDEN = "x"  # how every hidden count is printed: the same mark whatever the reason
-
-
-def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int | None:
-    """A count on its own as published: None when it is under the threshold and must be
-    suppressed. Counts in a table go through `protect`, which also hides the complements."""
-    hide = scope.suppress if suppress is None else suppress
-    return None if hide and 0 < value < scope.threshold else value
 
 
 def protect(
