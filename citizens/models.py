@@ -593,6 +593,27 @@ class StatCell(models.Model):
         return f"{self.dimension}:{self.key}@{self.desa_id}"
 
 
+class StatHidden(models.Model):
+    """One count hidden in a published statistics table of an area (the regency: "", a
+    kecamatan's or a village's code), chosen at refresh for the whole area hierarchy at once
+    (`citizens.statistics.hierarchy_hidden`) so that every page, download, API response and
+    report of every area shows the same pattern. A row with table "*" marks an area whose
+    pattern was computed."""
+
+    area = models.CharField(max_length=10, blank=True)
+    table = models.CharField(max_length=16)
+    key = models.CharField(max_length=200)
+    column = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("hidden statistics cell")
+        verbose_name_plural = _("hidden statistics cells")
+        indexes = [models.Index(fields=["area", "table"], name="stat_hidden_area_table")]
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.key}:{self.column}@{self.area or '-'}"
+
+
 class QualityFinding(models.Model):
     """One data-quality finding of the last check (`citizens.quality`): which rule, which
     record, where, and a short non-identifying detail. Replaced at every check."""

@@ -2,16 +2,20 @@
 (aggregate queries only), read per page within the reader's jurisdiction, with small-number
 suppression for analysts and for every download.
 
-Suppression (`protect`, the one rule for the pages, CSV, API and reports): counts from 1 to
-threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out from
-a total and the visible cells of its row or column (complementary suppression). A derived
-figure (an average, a share, a bar's length) is shown only when every count it rests on is.
+Suppression (`protect_lines`, the one rule for the pages, CSV, API and reports): counts from
+1 to threshold - 1 are hidden, and then more cells, so that no hidden count can be worked out
+from a total and the visible cells of its row or column (complementary suppression), nor from
+a larger area's figure and the visible figures of its other parts. The pattern is chosen at
+refresh for the regency, every kecamatan and every village at once (`hierarchy_hidden`) and
+stored (`StatHidden`), so every view of every area hides the same cells. A derived figure (an
+average, a share, a bar's length) is shown only when every count it rests on is.
 
 Refreshing scans the registry once per dimension (seconds for 770,000 residents); the pages
 then sum a few hundred cells, so they stay fast at any filter.
 """
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +30,14 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import numdb
 
 from citizens import choices, policy
-from citizens.models import NonPermanentResident, PermanentResident, StatCell, User
+from citizens.models import (
+    Desa,
+    NonPermanentResident,
+    PermanentResident,
+    StatCell,
+    StatHidden,
+    User,
+)
 
 AGE_STEP = 5
 AGE_TOP = 75  # the last group is "75 and over"
@@ -152,7 +163,147 @@ def statistics_refresh(*, as_of: datetime.date | None = None) -> int:
             )
     StatCell.objects.all().delete()
     StatCell.objects.bulk_create(cells, batch_size=2000)
+    StatHidden.objects.all().delete()
+    StatHidden.objects.bulk_create(_hidden_pattern(cells), batch_size=2000)
     return len(cells)
+
+
+# One suppression pattern over the whole area hierarchy.
+
+CODED_TABLES = (*_CODED, "purpose", "origin", "host")
+MARKER = "*"  # StatHidden.table of the row that marks an area's pattern as computed
+
+Cells = dict[tuple[str, int], int]  # (row key, column) -> count, one table of one area
+
+
+def area_tables(cells: Iterable[StatCell]) -> dict[str, Cells]:
+    """The published tables of an area as counts by (row key, column), from its StatCells:
+    the same sums the pages make (`population_tables`, `biodata_tables`,
+    `non_permanent_tables`), keyed by code instead of label."""
+    tables: dict[str, Cells] = defaultdict(lambda: defaultdict(int))
+    for cell in cells:
+        if cell.dimension == "age_sex":
+            sex, start = cell.key.split(":")
+            tables["pyramid"][(start, 0 if sex == f"{choices.Sex.MALE}" else 1)] += cell.count
+            tables["status"][(str(cell.registry), 0)] += cell.count
+        elif cell.dimension == "family":
+            tables["families"][(cell.key, 0)] += cell.count
+        elif cell.dimension in CODED_TABLES:
+            tables[cell.dimension][(cell.key, 0)] += cell.count
+    return tables
+
+
+def _own_lines(table: str, positions: Mapping[tuple[str, int], int]) -> list[list[int]]:
+    """The lines of one area's table whose totals are taken as known: each column, and each
+    row of the age pyramid. Families and members do not add up (no line)."""
+    if table == "families":
+        return []
+    lines: dict[tuple[str, Any], list[int]] = defaultdict(list)
+    for (key, column), position in positions.items():
+        lines[("column", column)].append(position)
+        if table == "pyramid":
+            lines[("row", key)].append(position)
+    return list(lines.values())
+
+
+def hierarchy_hidden(
+    areas: Mapping[str, Mapping[str, Cells]], parents: Mapping[str, str], *, threshold: int
+) -> set[tuple[str, str, str, int]]:
+    """Which cells (area, table, row key, column) to hide, for every area of the hierarchy
+    at once: `protect_lines` over each area's own lines and, for every table cell, over the
+    same cell of an area's parts (the villages of a kecamatan, the kecamatan of the regency),
+    whose total is the area's own cell. So a hidden count can be worked out neither from its
+    area's table nor from the parent's figure minus the visible siblings, nor a hidden
+    parent's figure from its parts. `parents` maps each area but the top one to its parent.
+    Members are the permanent residents (hidden together); an area with a single non-empty
+    part has that part's figures (hidden together)."""
+    groups = [("pyramid",), ("status", "families"), *((name,) for name in CODED_TABLES)]
+    hidden: set[tuple[str, str, str, int]] = set()
+    children: dict[str, list[str]] = defaultdict(list)
+    for area, parent in parents.items():
+        children[parent].append(area)
+    for group in groups:
+        values: list[int] = []
+        where: dict[tuple[str, str, str, int], int] = {}
+        lines: list[list[int]] = []
+        for area, tables in areas.items():
+            for table in group:
+                positions = {}
+                for (key, column), value in tables.get(table, {}).items():
+                    if value:
+                        positions[(key, column)] = where[(area, table, key, column)] = len(values)
+                        values.append(value)
+                lines += _own_lines(table, positions)
+        pairs: list[tuple[int, int]] = []  # positions that hold the same figure
+        totals: dict[int, int] = {}
+        for parent, parts in children.items():
+            for (area, table, key, column), whole in list(where.items()):
+                if area != parent:
+                    continue
+                line = [
+                    where[(part, table, key, column)]
+                    for part in parts
+                    if (part, table, key, column) in where
+                ]
+                if len(line) == 1:
+                    pairs.append((line[0], whole))
+                elif line:
+                    totals[len(lines)] = whole
+                    lines.append(line)
+        for area in areas:
+            members, permanent = (area, "families", "members", 0), (area, "status", "permanent", 0)
+            if members in where and permanent in where:
+                pairs.append((where[members], where[permanent]))
+        mask = protect_lines(
+            values, lines, threshold=threshold, links=_joined(pairs), totals=totals
+        )
+        hidden |= {cell for cell, position in where.items() if mask[position]}
+    return hidden
+
+
+def _joined(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Groups of positions holding the same figure, from pairs (union-find)."""
+    root: dict[int, int] = {}
+
+    def find(position: int) -> int:
+        while root.setdefault(position, position) != position:
+            root[position] = root[root[position]]
+            position = root[position]
+        return position
+
+    for a, b in pairs:
+        root[find(a)] = find(b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for position in list(root):
+        groups[find(position)].append(position)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _hidden_pattern(cells: Sequence[StatCell]) -> list[StatHidden]:
+    """The pattern to store: `hierarchy_hidden` over the regency (""), every kecamatan and
+    every village, plus one marker row per area."""
+    villages = {
+        pk: (code, kecamatan)
+        for pk, code, kecamatan in Desa.objects.values_list("pk", "code", "kecamatan__code")
+    }
+    by_area: dict[str, list[StatCell]] = defaultdict(list)
+    for cell in cells:
+        code, kecamatan = villages[cell.desa_id]
+        for area in ("", kecamatan, code):
+            by_area[area].append(cell)
+    parents = {code: kecamatan for code, kecamatan in villages.values()}
+    parents |= {kecamatan: "" for _code, kecamatan in villages.values()}
+    areas = {area: area_tables(area_cells) for area, area_cells in by_area.items()}
+    hidden = hierarchy_hidden(
+        areas,
+        {area: parent for area, parent in parents.items() if area in areas},
+        threshold=settings.STATS_SUPPRESSION_THRESHOLD,
+    )
+    marked = {"", *parents}
+    return [
+        StatHidden(area=area, table=table, key=key, column=column)
+        for area, table, key, column in sorted(hidden)
+    ] + [StatHidden(area=area, table=MARKER, key="") for area in sorted(marked)]
 
 
 # Reading.
@@ -187,12 +338,29 @@ class Scope:
     label: str = ""
     suppress: bool = False
     threshold: int = field(default_factory=lambda: settings.STATS_SUPPRESSION_THRESHOLD)
+    area: str | None = None  # the regency (""), a kecamatan's or village's code; None: other
+
+
+def _area(desa_ids: set[int]) -> str | None:
+    """The area whose villages these are exactly: the regency (""), a kecamatan or a
+    village (its code); None for any other set."""
+    villages = list(Desa.objects.values_list("pk", "code", "kecamatan__code"))
+    if desa_ids == {pk for pk, _code, _kecamatan in villages}:
+        return ""
+    if len(desa_ids) == 1:
+        return next(code for pk, code, _kecamatan in villages if pk in desa_ids)
+    kecamatan = {kecamatan for pk, _code, kecamatan in villages if pk in desa_ids}
+    if len(kecamatan) == 1:
+        (code,) = kecamatan
+        if desa_ids == {pk for pk, _code, other in villages if other == code}:
+            return code
+    return None
 
 
 def scope_for(user: User, *, kecamatan_id: int | None, desa_id: int | None) -> Scope:
     """The reader's jurisdiction narrowed to a kecamatan or desa; analysts see suppressed
     figures. A filter outside the jurisdiction (or unknown) raises LookupError."""
-    from citizens.models import Desa, Kecamatan
+    from citizens.models import Kecamatan
 
     q = policy.statistics_area(user, field="desa")
     label = ""
@@ -210,31 +378,41 @@ def scope_for(user: User, *, kecamatan_id: int | None, desa_id: int | None) -> S
             raise LookupError(kecamatan_id)
         q &= Q(desa__kecamatan_id=kecamatan.pk)
         label = str(kecamatan.name)
-    return Scope(desa_q=q, label=label, suppress=policy.statistics_suppressed(user))
+    villages = {
+        desa.pk
+        for desa in Desa.objects.only("pk", "kecamatan_id")
+        if policy.statistics_covers(user, desa)
+        and (desa_id is None or desa.pk == desa_id)
+        and (kecamatan_id is None or desa.kecamatan_id == kecamatan_id)
+    }
+    return Scope(
+        desa_q=q, label=label, suppress=policy.statistics_suppressed(user), area=_area(villages)
+    )
 
 
 def scope_published(*, kecamatan_code: str = "", desa_code: str = "") -> Scope:
     """The regency, a kecamatan or a village by code, always suppressed: what leaves the
     portal (the institutions' statistics API). An unknown code raises LookupError."""
-    from citizens.models import Desa, Kecamatan
+    from citizens.models import Kecamatan
 
-    q, label = Q(), ""
+    q, label, area = Q(), "", ""
     if desa_code:
         desa = Desa.objects.select_related("kecamatan").filter(code=desa_code).first()
         if desa is None:
             raise LookupError(desa_code)
-        q, label = Q(desa_id=desa.pk), f"{desa.name}, {desa.kecamatan.name}"
+        q, label, area = Q(desa_id=desa.pk), f"{desa.name}, {desa.kecamatan.name}", desa.code
     elif kecamatan_code:
         kecamatan = Kecamatan.objects.filter(code=kecamatan_code).first()
         if kecamatan is None:
             raise LookupError(kecamatan_code)
         q, label = Q(desa__kecamatan_id=kecamatan.pk), str(kecamatan.name)
-    return Scope(desa_q=q, label=label, suppress=True)
+        area = kecamatan.code
+    return Scope(desa_q=q, label=label, suppress=True, area=area)
 
 
 def filter_choices(user: User) -> tuple[list[Any], list[Any]]:
     """The kecamatan and villages the user may pick (within their statistics area)."""
-    from citizens.models import Desa, Kecamatan
+    from citizens.models import Kecamatan
 
     villages = [
         desa
@@ -253,13 +431,6 @@ def _sums(scope: Scope, dimension: str, registry: str | None = None) -> dict[str
 
 
 HIDDEN = "x"  # how every hidden count is printed: the same mark whatever the reason
-
-
-def published(value: int, scope: Scope, *, suppress: bool | None = None) -> int | None:
-    """A count on its own as published: None when it is under the threshold and must be
-    suppressed. Counts in a table go through `protect`, which also hides the complements."""
-    hide = scope.suppress if suppress is None else suppress
-    return None if hide and 0 < value < scope.threshold else value
 
 
 def protect(
@@ -302,7 +473,8 @@ def protect_lines(
     holding the same figure (an area and its only non-empty part): hidden together.
     `totals` maps a line's number to the position of its total when that is a cell too (an
     area's figure over its parts): when no cell of the line can be hidden safely, the total
-    is hidden instead, and a line whose total is hidden needs nothing more."""
+    is hidden instead, and a line whose total is hidden needs one hidden cell (else the total
+    is the sum of its visible cells) and nothing more."""
     totals = totals or {}
     hidden = [0 < value < threshold for value in values]
     linked = {position: group for group in links for position in group}
@@ -332,10 +504,16 @@ def protect_lines(
         changed = False
         for number, line in enumerate(lines):
             secret = [values[i] for i in line if hidden[i]]
-            if not secret or (len(secret) >= 2 and sum(secret) >= len(secret) + threshold - 1):
-                continue
             total = totals.get(number)
             if total is not None and hidden[total]:
+                if not secret:
+                    candidates = sorted((values[i], i) for i in line if values[i])
+                    wanted = [cell for cell in candidates if coverable(cell[1], line)] or candidates
+                    if wanted:
+                        hide(wanted[0][1])
+                        changed = True
+                continue
+            if not secret or (len(secret) >= 2 and sum(secret) >= len(secret) + threshold - 1):
                 continue
             candidates = sorted((values[i], i) for i in line if not hidden[i] and values[i])
             wanted = [cell for cell in candidates if coverable(cell[1], line)]
@@ -351,6 +529,40 @@ def _hides(scope: Scope, suppress: bool | None) -> bool:
     return scope.suppress if suppress is None else suppress
 
 
+def _stored(scope: Scope, table: str) -> set[tuple[str, int]] | None:
+    """The hidden cells (row key, column) of a table of the scope's area, as chosen at
+    refresh for the whole hierarchy; None when the area has no stored pattern."""
+    if scope.area is None:
+        return None
+    rows = StatHidden.objects.filter(area=scope.area, table__in=(table, MARKER))
+    found = set(rows.values_list("table", "key", "column"))
+    if (MARKER, "", 0) not in found:
+        return None
+    return {(key, column) for name, key, column in found if name == table}
+
+
+def _mask(
+    scope: Scope,
+    table: str,
+    keyed: Sequence[tuple[str, Sequence[int]]],
+    *,
+    suppress: bool | None,
+    rows_add_up: bool = False,
+) -> list[list[bool]]:
+    """Which cells of a table (rows by key) to hide: none when not suppressing; else the
+    area's stored pattern (`hierarchy_hidden`), or `protect` for an area without one."""
+    grid = [list(values) for _key, values in keyed]
+    if not _hides(scope, suppress):
+        return [[False] * len(row) for row in grid]
+    stored = _stored(scope, table)
+    if stored is None:
+        return protect(grid, threshold=scope.threshold, rows_add_up=rows_add_up)
+    return [
+        [(key, column) in stored or 0 < value < scope.threshold for column, value in enumerate(row)]
+        for (key, _values), row in zip(keyed, grid, strict=True)
+    ]
+
+
 def _rows(
     pairs: Sequence[tuple[str, Sequence[int]]],
     scope: Scope,
@@ -362,12 +574,7 @@ def _rows(
     """Rows as published: hidden cells None (`protect` unless a mask is given); bar lengths
     as a share of the largest visible count, so no bar measures a hidden one."""
     if hidden is None:
-        grid = [list(values) for _label, values in pairs]
-        hidden = (
-            protect(grid, threshold=scope.threshold, rows_add_up=rows_add_up)
-            if _hides(scope, suppress)
-            else [[False] * len(row) for row in grid]
-        )
+        hidden = _mask(scope, "", pairs, suppress=suppress, rows_add_up=rows_add_up)
     shown_rows = [
         tuple(None if hide else value for value, hide in zip(values, mask, strict=True))
         for (_label, values), mask in zip(pairs, hidden, strict=True)
@@ -387,9 +594,10 @@ def _coded(
     scope: Scope, dimension: str, labels: Mapping[str, str], suppress: bool | None
 ) -> tuple[Row, ...]:
     sums = _sums(scope, dimension)
-    pairs = [(labels.get(key, key or "-"), [n]) for key, n in sums.items() if n]
-    pairs.sort(key=lambda pair: -pair[1][0])
-    return _rows(pairs, scope, suppress=suppress)
+    keyed = sorted(((key, [n]) for key, n in sums.items() if n), key=lambda pair: -pair[1][0])
+    pairs = [(labels.get(key, key or "-"), values) for key, values in keyed]
+    hidden = _mask(scope, dimension, keyed, suppress=suppress)
+    return _rows(pairs, scope, suppress=suppress, hidden=hidden)
 
 
 def _choice_labels(codes: type[Any]) -> dict[str, str]:
@@ -399,36 +607,38 @@ def _choice_labels(codes: type[Any]) -> dict[str, str]:
 def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Table]:
     """Age pyramid by sex, permanent against non-permanent, families and their size."""
     ages = _sums(scope, "age_sex")
-    pyramid = []
+    pyramid, keyed = [], []
     for start in reversed(AGE_GROUPS):
         label = f"{start}+" if start == AGE_TOP else f"{start}-{start + AGE_STEP - 1}"
-        pyramid.append(
-            (
-                label,
-                [
-                    ages.get(f"{choices.Sex.MALE}:{start}", 0),
-                    ages.get(f"{choices.Sex.FEMALE}:{start}", 0),
-                ],
-            )
-        )
+        counts = [
+            ages.get(f"{choices.Sex.MALE}:{start}", 0),
+            ages.get(f"{choices.Sex.FEMALE}:{start}", 0),
+        ]
+        pyramid.append((label, counts))
+        keyed.append((str(start), counts))
     by_registry: dict[str, int] = {
         str(registry): sum(_sums(scope, "age_sex", registry).values())
         for registry in (choices.Registry.PERMANENT, choices.Registry.NON_PERMANENT)
     }
     family = _sums(scope, "family")
     families, members = family.get("families", 0), family.get("members", 0)
+    registries = (choices.Registry.PERMANENT, choices.Registry.NON_PERMANENT)
     status = _rows(
-        [
-            (str(choices.Registry.PERMANENT.label), [by_registry["permanent"]]),
-            (str(choices.Registry.NON_PERMANENT.label), [by_registry["non_permanent"]]),
-        ],
+        [(str(registry.label), [by_registry[str(registry)]]) for registry in registries],
         scope,
         suppress=suppress,
+        hidden=_mask(
+            scope,
+            "status",
+            [(str(registry), [by_registry[str(registry)]]) for registry in registries],
+            suppress=suppress,
+        ),
     )
     # Members are the permanent residents: hidden with them. Families and members do not add
-    # up, so each is hidden on its own count; the average only when both are shown.
+    # up, so each is hidden on its own count (and across areas); the average only when both
+    # are shown.
     members_hidden = status[0].values[0] is None
-    families_hidden = published(families, scope, suppress=suppress) is None
+    [[families_hidden]] = _mask(scope, "families", [("families", [families])], suppress=suppress)
     note: Promise | str
     if families_hidden or members_hidden:
         note = _("Average family size: not shown, as a count it rests on is hidden.")
@@ -440,7 +650,12 @@ def population_tables(scope: Scope, *, suppress: bool | None = None) -> list[Tab
             "pyramid",
             _("Population by sex and age group"),
             (_("Male"), _("Female")),
-            _rows(pyramid, scope, suppress=suppress, rows_add_up=True),
+            _rows(
+                pyramid,
+                scope,
+                suppress=suppress,
+                hidden=_mask(scope, "pyramid", keyed, suppress=suppress, rows_add_up=True),
+            ),
             chart="pyramid",
         ),
         Table("status", _("Permanent and non-permanent residents"), (_("Residents"),), status),
@@ -510,64 +725,6 @@ def non_permanent_tables(scope: Scope, *, suppress: bool | None = None) -> list[
             _coded(scope, "host", {"": str(_("(none)"))}, suppress),
         ),
     ]
-
-
-def published_areas(areas: Sequence[Sequence[Table]], *, threshold: int) -> list[list[Table]]:
-    """The same page for an area (first) and its parts (the rest: its kecamatan or
-    villages), counted in full, as published side by side in one file: `protect_lines` over
-    every table's own lines and over each cell across the parts (their sum is the area's
-    figure). Members are hidden with the permanent count; notes are left out."""
-    values: list[int] = []
-    where: dict[tuple[int, str, str, int], int] = {}
-    lines: list[list[int]] = []
-    for a, tables in enumerate(areas):
-        for table in tables:
-            grid: list[list[int]] = []
-            for row in table.rows:
-                grid.append([])
-                for c, value in enumerate(row.values):
-                    where[(a, table.name, row.label, c)] = len(values)
-                    grid[-1].append(len(values))
-                    values.append(value or 0)
-            if table.name == "families":
-                continue
-            lines += [[row[c] for row in grid] for c in range(len(table.columns))]
-            if table.chart == "pyramid":
-                lines += grid
-    across: dict[tuple[str, str, int], list[int]] = {}
-    for (a, name, label, c), index in where.items():
-        if a and (name, label) != ("families", str(_("Members"))):
-            across.setdefault((name, label, c), []).append(index)
-    links, totals = [], {}
-    for (name, label, c), line in across.items():
-        parts = [index for index in line if values[index]]
-        whole = where.get((0, name, label, c))
-        if len(parts) > 1:
-            if whole is not None:
-                totals[len(lines)] = whole
-            lines.append(parts)
-        elif parts and whole is not None:
-            links.append([parts[0], whole])  # the only non-empty part is the area's figure
-    hidden = protect_lines(values, lines, threshold=threshold, links=links, totals=totals)
-    members, permanent = str(_("Members")), str(choices.Registry.PERMANENT.label)
-    published_tables = []
-    for a, tables in enumerate(areas):
-        shown = []
-        for table in tables:
-            mask = [
-                [hidden[where[(a, table.name, row.label, c)]] for c in range(len(row.values))]
-                for row in table.rows
-            ]
-            if table.name == "families":
-                mask = [
-                    [hidden[where[(a, "status", permanent, 0)]]] if row.label == members else hides
-                    for row, hides in zip(table.rows, mask, strict=True)
-                ]
-            pairs = [(row.label, [v or 0 for v in row.values]) for row in table.rows]
-            rows = _rows(pairs, Scope(desa_q=Q(), threshold=threshold), suppress=True, hidden=mask)
-            shown.append(Table(table.name, table.title, table.columns, rows, chart=table.chart))
-        published_tables.append(shown)
-    return published_tables
 
 
 PAGES: Mapping[str, tuple[Promise, Callable[..., list[Table]]]] = {

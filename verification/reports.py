@@ -145,12 +145,11 @@ def _monthly_csv() -> bytes:
         for code, name in Kecamatan.objects.order_by("code").values_list("code", "name")
     ]
     threshold = settings.STATS_SUPPRESSION_THRESHOLD
-    # The regency and its kecamatan side by side: suppressed together, so that no kecamatan's
-    # hidden count is the regency's figure minus the other kecamatan.
+    # The regency and its kecamatan side by side: the pattern stored at refresh is one over
+    # the whole area hierarchy, so no kecamatan's hidden count is the regency's figure minus
+    # the other kecamatan (statistics.hierarchy_hidden).
     pages = {
-        page: statistics.published_areas(
-            [build(scope, suppress=False) for _code, _name, scope in areas], threshold=threshold
-        )
+        page: [build(scope, suppress=True) for _code, _name, scope in areas]
         for page, (_title, build) in statistics.PAGES.items()
     }
     for number, (code, name, _scope) in enumerate(areas):
