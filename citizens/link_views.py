@@ -1,6 +1,7 @@
 """The account link pages: a citizen proves their identity, or a village operator confirms it."""
 
 from allauth.account.adapter import get_adapter
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,7 +16,7 @@ from citizens import linking, policy, selectors
 from citizens.choices import Role
 from citizens.exceptions import LinkClosed, LinkFailed, RegistryError
 from citizens.link_forms import IdentityLinkForm, LinkConfirmForm, LinkMoveForm
-from citizens.models import User
+from citizens.models import NonPermanentResident, PermanentResident, User
 
 MY_DATA_URL = "mydata:overview"
 
@@ -85,6 +86,20 @@ def _village_operator(request: HttpRequest) -> User:
     return operator
 
 
+def _account_and_resident(
+    operator: User, form: forms.Form
+) -> tuple[User | None, PermanentResident | NonPermanentResident | None]:
+    """The citizen account and the operator's resident a form names; a missing one is a form
+    error, with the same answer for an unknown NIK and one outside the village."""
+    account = selectors.citizen_account_by_email(form.cleaned_data["email"])
+    resident = selectors.resident_get_by_nik_for_officer(operator, form.cleaned_data["nik"])
+    if account is None:
+        form.add_error("email", _("There is no citizen account with this e-mail address."))
+    if resident is None:
+        form.add_error("nik", _("No resident with this NIK is registered in your village."))
+    return account, resident
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -93,13 +108,7 @@ def identity_link_confirm(request: HttpRequest) -> HttpResponse:
     operator = _village_operator(request)
     form = LinkConfirmForm(request.POST or None)
     if form.is_valid():
-        account = selectors.citizen_account_by_email(form.cleaned_data["email"])
-        resident = selectors.resident_get_by_nik_for_officer(operator, form.cleaned_data["nik"])
-        if account is None:
-            form.add_error("email", _("There is no citizen account with this e-mail address."))
-        if resident is None:
-            # Same answer for an unknown NIK and one outside the village: nothing leaks.
-            form.add_error("nik", _("No resident with this NIK is registered in your village."))
+        account, resident = _account_and_resident(operator, form)
         if account is not None and resident is not None:
             try:
                 linking.identity_link_confirm_in_person(
@@ -125,12 +134,7 @@ def resident_link_move(request: HttpRequest) -> HttpResponse:
     operator = _village_operator(request)
     form = LinkMoveForm(request.POST or None)
     if form.is_valid():
-        account = selectors.citizen_account_by_email(form.cleaned_data["email"])
-        resident = selectors.resident_get_by_nik_for_officer(operator, form.cleaned_data["nik"])
-        if account is None:
-            form.add_error("email", _("There is no citizen account with this e-mail address."))
-        if resident is None:
-            form.add_error("nik", _("No resident with this NIK is registered in your village."))
+        account, resident = _account_and_resident(operator, form)
         if account is not None and resident is not None:
             try:
                 linking.resident_link_move(
