@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from citizens import crypto, policy, selectors, services
-from citizens.choices import AccessPurpose, AuditAction, LifeStatus, Registry, Role
+from citizens.choices import AccessPurpose, AuditAction, LifeStatus, Role
 from citizens.exceptions import (
     AccountAlreadyLinked,
     AlreadyLinked,
@@ -42,18 +42,18 @@ from citizens.exceptions import (
     LinkNotAllowed,
 )
 from citizens.models import (
+    AnyResident,
     Desa,
     LinkAttempt,
-    NonPermanentResident,
     PermanentResident,
     ResidentLink,
     User,
+    registry_of,
 )
 from citizens.nik import validate_nik
 
 logger = logging.getLogger("citizens.linking")
 
-AnyResident = PermanentResident | NonPermanentResident
 
 # Apostrophes vanish ("Ma'ruf" = "Maruf"); other punctuation separates words ("Siti-Aminah").
 _APOSTROPHES = frozenset("'`´‘’ʼʻ")
@@ -217,12 +217,6 @@ def _find(nik: str) -> AnyResident | None:
         return None
 
 
-def _registry_of(resident: AnyResident) -> Registry:
-    if isinstance(resident, PermanentResident):
-        return Registry.PERMANENT
-    return Registry.NON_PERMANENT
-
-
 def _link_of(resident: AnyResident) -> ResidentLink | None:
     links = ResidentLink.objects.select_for_update()
     if isinstance(resident, PermanentResident):
@@ -274,7 +268,7 @@ def _ensure_linkable_account(user: User) -> None:
 
 def _record_access(resident: AnyResident, purpose: AccessPurpose) -> None:
     services.access_log_record(
-        actor=None, registry=_registry_of(resident), record_id=resident.pk, purpose=purpose
+        actor=None, registry=registry_of(resident), record_id=resident.pk, purpose=purpose
     )
 
 
@@ -381,7 +375,7 @@ def identity_link_confirm_in_person(
         services.audit_record(
             actor=operator,
             action=AuditAction.LINK_CONFIRM,
-            registry=_registry_of(resident),
+            registry=registry_of(resident),
             record_id=resident.pk,
             nik_index=resident.nik_index,
         )
@@ -425,7 +419,7 @@ def resident_link_move(
         services.audit_record(
             actor=operator,
             action=AuditAction.LINK_MOVE,
-            registry=_registry_of(resident),
+            registry=registry_of(resident),
             record_id=resident.pk,
             nik_index=resident.nik_index,
             detail=reason,

@@ -364,6 +364,19 @@ class NonPermanentResident(Resident):
         ]
 
 
+# A record of either registry: services take one or the other.
+AnyResident = PermanentResident | NonPermanentResident
+
+
+def registry_of(record: Resident | Family) -> choices.Registry:
+    """Which registry a record belongs to, as history rows and access logs name it."""
+    if isinstance(record, PermanentResident):
+        return choices.Registry.PERMANENT
+    if isinstance(record, NonPermanentResident):
+        return choices.Registry.NON_PERMANENT
+    return choices.Registry.FAMILY
+
+
 class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def update(self, **kwargs: object) -> int:
         raise PermissionError("This table is append-only.")

@@ -28,6 +28,7 @@ from citizens.models import (
     RecordChange,
     Resident,
     User,
+    registry_of,
 )
 from citizens.nik import validate_kk_number, validate_nik
 
@@ -50,14 +51,6 @@ NON_PERMANENT_FIELDS = RESIDENT_FIELDS | {
 }
 FAMILY_FIELDS = frozenset({"desa", "address", "rt", "rw"})
 _Diff = dict[str, tuple[Any, Any]]  # field -> (old value, new value)
-
-
-def _registry_of(record: Resident | Family) -> Registry:
-    if isinstance(record, PermanentResident):
-        return Registry.PERMANENT
-    if isinstance(record, NonPermanentResident):
-        return Registry.NON_PERMANENT
-    return Registry.FAMILY
 
 
 def _as_text(value: object) -> str:
@@ -90,7 +83,7 @@ def _record_creation(
     now = timezone.now()
     RecordChange.objects.bulk_create(
         RecordChange(
-            registry=_registry_of(record),
+            registry=registry_of(record),
             record_id=record.pk,
             field=name,
             old_value="",
@@ -298,7 +291,7 @@ def record_update(
     record.updated_at = now
     history = RecordChange.objects.bulk_create(
         RecordChange(
-            registry=_registry_of(record),
+            registry=registry_of(record),
             record_id=record.pk,
             field=name,
             old_value=_as_text(old),
@@ -426,7 +419,7 @@ def record_update_many(
                     setattr(record, name, new)
                 record.version += 1
                 record.updated_at = now
-                registry = _registry_of(record)
+                registry = registry_of(record)
                 history.extend(
                     (
                         registry,

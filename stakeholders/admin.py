@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from citizens.admin import ReadOnlyAdmin
 from stakeholders.models import (
     Agreement,
     ApiKey,
@@ -18,17 +19,6 @@ from stakeholders.models import (
     InstitutionMember,
     WebhookSubscription,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AgreementInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -18,14 +18,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from citizens import services as registry
 from citizens.choices import AccessPurpose, Registry
-from citizens.models import NonPermanentResident, PermanentResident
+from citizens.models import AnyResident, NonPermanentResident, PermanentResident
 from citizens.spreadsheet import csv_writer, neutralise
 from stakeholders import catalogue, feed, selectors
 from stakeholders.exceptions import StakeholderError
 from stakeholders.models import Institution
 
 CHUNK = 2000
-AnyResident = PermanentResident | NonPermanentResident
 
 
 class NothingToExport(StakeholderError):

@@ -17,12 +17,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from citizens.choices import ChangeSource, Registry
-from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange
+from citizens.models import AnyResident, Desa, NonPermanentResident, PermanentResident, RecordChange
 from citizens.services import FAMILY_VILLAGE
 from stakeholders import catalogue, policy, selectors
 from stakeholders.models import Institution
-
-AnyResident = PermanentResident | NonPermanentResident
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100

@@ -32,9 +32,17 @@ from django.utils.translation import gettext_lazy as _
 from citizens import crypto, policy
 from citizens import selectors as citizen_selectors
 from citizens import services as registry
-from citizens.choices import AccessPurpose, ChangeSource, Registry, Sex, StayPurpose
+from citizens.choices import AccessPurpose, ChangeSource, Sex, StayPurpose
 from citizens.exceptions import ConcurrentChange, RegistryError
-from citizens.models import Desa, NonPermanentResident, PermanentResident, RecordChange, User
+from citizens.models import (
+    AnyResident,
+    Desa,
+    NonPermanentResident,
+    PermanentResident,
+    RecordChange,
+    User,
+    registry_of,
+)
 from citizens.nik import validate_nik
 from citizens.spreadsheet import data_csv_writer, neutralise
 from stakeholders import catalogue, parsing, selectors
@@ -46,7 +54,6 @@ from submissions import services as review
 from submissions.choices import Channel, Kind
 from submissions.exceptions import SubmissionError
 
-AnyResident = PermanentResident | NonPermanentResident
 AnyResidentModel = read_policy.AnyResidentModel
 
 CHUNK = 1000
@@ -477,17 +484,13 @@ def _reloaded(resident: AnyResident) -> AnyResident:
     return model._default_manager.select_related(related).get(pk=resident.pk)
 
 
-def _registry_of(resident: AnyResident) -> str:
-    return Registry.PERMANENT if isinstance(resident, PermanentResident) else Registry.NON_PERMANENT
-
-
 def _last_changes(
     residents: Iterable[AnyResident], fields: Iterable[str]
 ) -> dict[tuple[str, int, str], datetime.datetime]:
     """When each field of each resident last changed: one query per registry and chunk."""
     by_registry: dict[str, list[int]] = {}
     for resident in residents:
-        by_registry.setdefault(_registry_of(resident), []).append(resident.pk)
+        by_registry.setdefault(registry_of(resident), []).append(resident.pk)
     names = sorted(set(fields))
     latest: dict[tuple[str, int, str], datetime.datetime] = {}
     for registry_name, ids in by_registry.items():
@@ -504,7 +507,7 @@ def _last_changes(
 def _last_changed_on(
     resident: AnyResident, name: str, latest: Mapping[tuple[str, int, str], datetime.datetime]
 ) -> datetime.date:
-    moment = latest.get((_registry_of(resident), resident.pk, name), resident.updated_at)
+    moment = latest.get((registry_of(resident), resident.pk, name), resident.updated_at)
     return timezone.localtime(moment).date()
 
 
@@ -1099,7 +1102,7 @@ def _send_to_review(
         citizen=None,
         channel=Channel.API if batch.via_api else Channel.INSTITUTION_CSV,
         desa=desa or _resident_desa(resident),  # type: ignore[arg-type]
-        subject_registry=_registry_of(resident) if resident is not None else "",
+        subject_registry=registry_of(resident) if resident is not None else "",
         subject_id=resident.pk if resident is not None else None,
         subject_key=row.nik_index,
         items=items,

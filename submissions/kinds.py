@@ -33,14 +33,12 @@ from citizens.choices import (
     Sex,
     StayPurpose,
 )
-from citizens.models import Desa, Family, NonPermanentResident, PermanentResident, User
+from citizens.models import AnyResident, Desa, Family, NonPermanentResident, PermanentResident, User
 from citizens.nik import nik_warnings
 from submissions import selectors
 from submissions.choices import Kind
 from submissions.models import Submission
 from submissions.services import Item
-
-AnyResident = PermanentResident | NonPermanentResident
 
 FIELD_LABELS: Mapping[str, Any] = {
     "nik": _("NIK"),

@@ -11,6 +11,7 @@ from citizens import policy
 from citizens import selectors as citizen_selectors
 from citizens.choices import FamilyRelation, LifeStatus, Registry, Role
 from citizens.models import (
+    AnyResident,
     Desa,
     Family,
     NonPermanentResident,
@@ -62,9 +63,6 @@ def open_submissions_about(*, registry: str, record_ids: list[int]) -> QuerySet[
 
 def submission_timeline(submission: Submission) -> QuerySet[SubmissionEvent]:
     return submission.events.select_related("actor").order_by("created_at", "pk")
-
-
-AnyResident = PermanentResident | NonPermanentResident
 
 
 def resident_desa(resident: AnyResident) -> Desa:

@@ -1,11 +1,9 @@
 """Routes are the one thing of the review an administrator edits (validated by Route.clean);
 claims, decisions, merges, statements and the audit trail are shown, never changed here."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from citizens.admin import ReadOnlyAdmin
 from citizens.models import AuditEntry
 from submissions.models import Route
 from verification.models import ChangeStatement, Claim, Decision, Merge
@@ -15,17 +13,6 @@ from verification.models import ChangeStatement, Claim, Decision, Merge
 class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["kind", "tiers"]
     ordering = ["kind"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Claim)

@@ -29,12 +29,14 @@ from citizens.choices import (
 from citizens.crypto import kk_index
 from citizens.exceptions import RegistryError
 from citizens.models import (
+    AnyResident,
     Desa,
     Family,
     NonPermanentResident,
     PermanentResident,
     RecordChange,
     User,
+    registry_of,
 )
 from citizens.nik import nik_disagreements
 from submissions import kinds
@@ -46,8 +48,6 @@ from verification.exceptions import (
     NikDisagrees,
     RecordIncomplete,
 )
-
-AnyResident = PermanentResident | NonPermanentResident
 
 _PERSON_FIELDS = (
     "full_name",
@@ -322,7 +322,7 @@ def _merge_biodata(
         changes=_values(type(resident), after, after),
         **_common(submission, officer),
     )
-    return MergeResult(_registry_of(resident), resident.pk, len(history))
+    return MergeResult(registry_of(resident), resident.pk, len(history))
 
 
 def _merge_address(
@@ -398,7 +398,7 @@ def _close_all(
                 **_common(submission, officer),
             )
         )
-    return MergeResult(_registry_of(resident), resident.pk, written)
+    return MergeResult(registry_of(resident), resident.pk, written)
 
 
 def _merge_death(
@@ -469,10 +469,6 @@ def _merge_skts(
     # A letter request writes nothing to the registry: the letter is issued by the skts app
     # on the submission_approved signal (verification.signals).
     return None
-
-
-def _registry_of(resident: AnyResident) -> str:
-    return Registry.PERMANENT if isinstance(resident, PermanentResident) else Registry.NON_PERMANENT
 
 
 def _kk_required() -> str:

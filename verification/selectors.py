@@ -18,6 +18,7 @@ from citizens import crypto, policy
 from citizens import selectors as citizen_selectors
 from citizens.choices import LifeStatus, Registry
 from citizens.models import (
+    AnyResident,
     AuditEntry,
     Desa,
     Family,
@@ -40,7 +41,6 @@ _RESIDENT_MODELS: dict[str, type[PermanentResident] | type[NonPermanentResident]
     Registry.PERMANENT: PermanentResident,
     Registry.NON_PERMANENT: NonPermanentResident,
 }
-AnyResident = PermanentResident | NonPermanentResident
 
 
 def normalised_name(name: str) -> str:
